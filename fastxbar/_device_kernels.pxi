@@ -1,0 +1,1 @@
+# Placeholder: kernels of this concept are added here.
