@@ -80,8 +80,8 @@ class DeviceModel:
         """Return the parameter vector of a nominal device, shape (n_params,), float64."""
         return np.array([float(getattr(self, name)) for name in self.param_names])
 
-    def initial_state(self) -> float:
-        """Return the state every device starts from."""
+    def initial_state(self, params: dict[str, np.ndarray]) -> np.ndarray:
+        """Return the state each device starts from, given its parameters, inside its bounds."""
         raise NotImplementedError
 
     def on_state(self, params: dict[str, np.ndarray]) -> np.ndarray:
@@ -119,7 +119,7 @@ class _StepBase(DeviceModel):
     pulse_width: float = 1e-6
     """Nominal pulse width, in seconds: a pulse of duration t counts as t / pulse_width pulses."""
     g_initial: float | None = None
-    """Conductance every device starts from, in siemens; None starts at g_min."""
+    """Conductance every device starts from, in siemens (within its own bounds); None starts at g_min."""
 
     param_kinds: ClassVar[tuple[str, ...]]
     ordered_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("g_min", "g_max"),)
@@ -161,8 +161,11 @@ class _StepBase(DeviceModel):
         """Nominal depressing step (a magnitude), in siemens."""
         return self.dg_min * (1.0 - self.up_down)
 
-    def initial_state(self) -> float:
-        return self.g_min if self.g_initial is None else self.g_initial
+    def initial_state(self, params):
+        # A device whose own bounds exclude g_initial starts at its nearest bound.
+        if self.g_initial is None:
+            return params["g_min"]
+        return np.clip(self.g_initial, params["g_min"], params["g_max"])
 
     def on_state(self, params):
         return params["g_max"]
@@ -302,7 +305,7 @@ class LookupTable(DeviceModel):
     pulse_width: float = 1e-6
     """Nominal pulse width of the measurement, in seconds."""
     g_initial: float | None = None
-    """Conductance every device starts from, in siemens; None starts at g_min."""
+    """Conductance every device starts from, in siemens (within its own bounds); None starts at g_min."""
 
     model_id: ClassVar[int] = LOOKUP_TABLE
     param_names: ClassVar[tuple[str, ...]] = (
@@ -380,8 +383,11 @@ class LookupTable(DeviceModel):
         ) as down:
             return cls.from_files(up, down, **kwargs)
 
-    def initial_state(self) -> float:
-        return self.g_min if self.g_initial is None else self.g_initial
+    def initial_state(self, params):
+        # A device whose own bounds exclude g_initial starts at its nearest bound.
+        if self.g_initial is None:
+            return params["g_min"]
+        return np.clip(self.g_initial, params["g_min"], params["g_max"])
 
     def on_state(self, params):
         return params["g_max"]
@@ -466,8 +472,8 @@ class LinearIonDrift(DeviceModel):
     def option(self) -> int:
         return WINDOWS[self.window]
 
-    def initial_state(self) -> float:
-        return self.x_initial
+    def initial_state(self, params):
+        return np.full_like(params["r_on"], self.x_initial)
 
     def on_state(self, params):
         return np.ones_like(params["r_on"])
@@ -582,8 +588,8 @@ class VTEAM(DeviceModel):
     def option(self) -> int:
         return WINDOWS[self.window] + 4 * IV_CURVES[self.iv]
 
-    def initial_state(self) -> float:
-        return self.w_off if self.w_initial is None else self.w_initial
+    def initial_state(self, params):
+        return params["w_off"] if self.w_initial is None else np.full_like(params["w_off"], self.w_initial)
 
     def on_state(self, params):
         return params["w_on"]
