@@ -7,6 +7,7 @@ Compiler directives (bounds checks and so on) are set in setup.py.
 """
 
 cimport cython
+from cython cimport floating
 from cython.parallel cimport prange
 from libc.math cimport cos, exp, fabs, log, pow, sqrt
 from libc.stdint cimport uint64_t
