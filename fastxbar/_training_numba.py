@@ -46,7 +46,7 @@ def _pulse_key(base_key, pulse_count):
     return z ^ (z >> _SHIFT_31)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _update_device(model, option, state, conductances, device_params, i, j, v, duration,
                    noise_std, key, n_substeps, bins, cdf, up, down):
     index = i * state.shape[1] + j
@@ -58,7 +58,7 @@ def _update_device(model, option, state, conductances, device_params, i, j, v, d
     conductances[i, j] = device_conductance(model, option, float(state[i, j]), p)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _write_row(model, option, state, conductances, device_params, i, row_voltage,
                column_voltages, row_sign, column_signs, product, duration, noise_std, key,
                n_substeps, bins, cdf, up, down):
@@ -74,7 +74,7 @@ def _write_row(model, option, state, conductances, device_params, i, row_voltage
                            noise_std, key, n_substeps, bins, cdf, up, down)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _write_serial(model, option, state, conductances, device_params, row_voltages,
                   column_voltages, column_signs, product, duration, noise_std, key, n_substeps,
                   bins, cdf, up, down):
@@ -94,7 +94,7 @@ def _write_parallel(model, option, state, conductances, device_params, row_volta
                    n_substeps, bins, cdf, up, down)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _write(parallel, model, option, state, conductances, device_params, row_voltages,
            column_voltages, column_signs, product, duration, noise_std, key, n_substeps, bins,
            cdf, up, down):
@@ -116,7 +116,7 @@ def _all_conductances(model, option, state, device_params, conductances):
                                                     device_params[i, j])
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _decision_values(conductances, voltages, plus_columns, minus_columns, output_scale,
                      currents, outputs):
     """Write z_k = output_scale (I_plus - I_minus) of one sample into ``outputs``."""
@@ -129,7 +129,7 @@ def _decision_values(conductances, voltages, plus_columns, minus_columns, output
         outputs[k] = output_scale * (currents[plus_columns[k]] - currents[minus_columns[k]])
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _is_error(outputs, label):
     if outputs.size == 1:
         predicted = 1 if outputs[0] > 0.0 else 0
@@ -146,7 +146,7 @@ def _sign(value):
     return 1.0 if value > 0.0 else (-1.0 if value < 0.0 else 0.0)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _column_signs(error_signs, plus_columns, minus_columns, train_minus, polarity, signs):
     signs[:] = 0.0
     for k in range(plus_columns.size):
@@ -155,7 +155,7 @@ def _column_signs(error_signs, plus_columns, minus_columns, train_minus, polarit
             signs[minus_columns[k]] = error_signs[k] * polarity
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _write_outer(parallel, model, option, state, conductances, device_params, row_signs,
                  column_signs, scheme, v_write, duration, noise_std, base_key, pulse_count,
                  n_substeps, bins, cdf, up, down, row_voltages, column_voltages):
@@ -217,7 +217,7 @@ def _usd_online_epoch(model, option, state, device_params, bins, cdf, up, down, 
     return pulse_count
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _count_errors(conductances, inputs, labels, plus_columns, minus_columns, output_scale,
                   currents, outputs):
     errors = 0
@@ -229,7 +229,7 @@ def _count_errors(conductances, inputs, labels, plus_columns, minus_columns, out
     return errors
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _batch_signs(conductances, inputs, targets, plus_columns, minus_columns, train_minus,
                  output_scale, loss, polarity, currents, outputs, gradient, signs):
     """Sum the gradient over the training set and write the requested voltage signs."""
@@ -253,7 +253,7 @@ def _batch_signs(conductances, inputs, targets, plus_columns, minus_columns, tra
                 signs[i, minus_columns[k]] = direction
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _write_matrix(parallel, model, option, state, conductances, device_params, signs, scheme,
                   v_write, duration, noise_std, base_key, pulse_count, n_substeps, bins, cdf,
                   up, down):

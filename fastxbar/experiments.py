@@ -1,0 +1,460 @@
+"""Experiment files: TOML descriptions of training sweeps, their validation and their runs.
+
+An experiment file has these tables (see ``experiments/*.toml`` and ``docs/training.md``):
+
+``name``, ``description``, ``seed``, ``runs``
+    Top-level keys: a label, a sentence, the sweep seed and the number of runs per grid point.
+``[data]``
+    ``name`` ("linear", "iris", "breast_cancer" or "digits") and that loader's options.
+``[device]``
+    ``model`` (a class of :mod:`fastxbar.devices`, or "LookupTable.enode") and its fields.
+``[variability]``
+    Fields of :class:`fastxbar.Variability`.
+``[network]``
+    Options of :class:`fastxbar.training.CrossbarNetwork`, and ``n_bit_lines`` to size the
+    crossbar larger than the outputs need.
+``[training]``
+    Keyword arguments of :func:`fastxbar.training.train`.
+``[sweep]``
+    Lists of values for any key of [training], [network] or [device], or ``gratio``: the on/off
+    conductance ratio, which sets ``r_off = gratio * r_on`` (LinearIonDrift, VTEAM) or
+    ``g_min = g_max / gratio`` (step models).
+``[[compare]]``
+    Other variants run on the same data sets: a ``label`` and overrides of the keys above, for
+    example ``{label = "GD", rule = "gd", learning_rate = 1.0}``.
+
+Every run of a grid point or variant trains on the data set drawn for its run index, so the
+grid points and the variants are compared on the same data. Everything is validated by
+:func:`load_experiment` before any training starts.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import functools
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from . import devices as devices_module
+from .crossbar import Crossbar
+from .datasets import DATASETS, SKLEARN_SETS, load
+from .training import (
+    LOSSES, MODES, RULES, SCHEDULES, SCHEMES, WEIGHT_LAYOUTS, CrossbarNetwork, train,
+)
+from .variability import Variability
+
+TOP_LEVEL_KEYS = {"name", "description", "seed", "runs", "data", "device", "variability",
+                  "network", "training", "sweep", "compare"}
+DATA_KEYS = {
+    "linear": {"name", "n_features", "n_samples", "flip_fraction", "n_test"},
+    **{name: {"name", "test_fraction"} for name in SKLEARN_SETS},
+}
+#: Outputs of each data set: one for two classes, else one per class.
+DATA_OUTPUTS = {"linear": 1, "iris": 3, "breast_cancer": 1, "digits": 10}
+DATA_FEATURES = {"iris": 4, "breast_cancer": 30, "digits": 64}
+NETWORK_KEYS = {"weights", "v_read", "v_write", "gain", "initial_state", "n_bit_lines"}
+TRAINING_KEYS = {"rule", "mode", "n_iterations", "learning_rate", "schedule", "decay", "scheme",
+                 "loss", "targets", "shuffle", "backend"}
+VARIABILITY_KEYS = {"resistance_spread", "step_spread", "threshold_spread", "cycle_to_cycle",
+                    "stuck_on_fraction", "stuck_off_fraction"}
+DEVICE_MODELS = {
+    "LinearIonDrift": devices_module.LinearIonDrift,
+    "VTEAM": devices_module.VTEAM,
+    "LinearStep": devices_module.LinearStep,
+    "SoftBounds": devices_module.SoftBounds,
+    "ExpStep": devices_module.ExpStep,
+    "LookupTable.enode": devices_module.LookupTable.enode,
+}
+
+
+class ExperimentError(ValueError):
+    """An experiment file that cannot run; the message names the file, the key and the fix."""
+
+    def __init__(self, source: str, key: str, problem: str, fix: str) -> None:
+        self.source, self.key = source, key
+        super().__init__(f"{source}: `{key}` {problem} {fix}")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A validated experiment: the merged settings, the sweep grid and the compared variants.
+
+    ``base`` maps each table name to its settings; ``grid`` maps each swept key to its values;
+    ``variants`` maps each compare label to its overrides. ``source`` names the file.
+    """
+
+    name: str
+    description: str
+    seed: int
+    runs: int
+    base: dict
+    grid: dict
+    variants: dict
+    source: str
+
+    def with_runs(self, runs: int) -> "Experiment":
+        """Return a copy with ``runs`` runs per grid point."""
+        _check_int(self.source, "runs", runs, 1)
+        return Experiment(self.name, self.description, self.seed, runs, self.base, self.grid,
+                          self.variants, self.source)
+
+
+def _check_int(source, key, value, minimum):
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ExperimentError(source, key, f"must be an integer of at least {minimum}; got {value!r}.",
+                              f"Set it to an integer >= {minimum}.")
+    return value
+
+
+def _check_number(source, key, value, minimum, *, inclusive=False, unit=""):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ExperimentError(source, key, f"must be a finite number{unit}; got {value!r}.",
+                              "Write a number such as 1e-4.")
+    if value < minimum or (value == minimum and not inclusive):
+        bound = ">=" if inclusive else ">"
+        raise ExperimentError(source, key, f"must be {bound} {minimum}{unit}; got {value!r}.",
+                              f"Use a value {bound} {minimum}.")
+    return value
+
+
+def _check_keys(source, table, values, allowed):
+    if not isinstance(values, dict):
+        raise ExperimentError(source, table, f"must be a table; got {values!r}.",
+                              f"Write it as [{table}] with key = value lines.")
+    for key in values:
+        if key not in allowed:
+            raise ExperimentError(source, f"{table}.{key}" if table else key,
+                                  "is not a known key.",
+                                  f"Remove it or use one of: {', '.join(sorted(allowed))}.")
+
+
+def _check_choice(source, key, value, choices):
+    if value not in choices:
+        raise ExperimentError(source, key, f"is {value!r}, which is not a valid choice.",
+                              f"Use one of: {', '.join(map(str, choices))}.")
+
+
+def _device_keys(model: str) -> set[str]:
+    """Return the keys allowed in [device] for ``model``: its fields, ``model`` and ``gratio``."""
+    if model == "LookupTable.enode":
+        names = {item.name for item in dataclasses.fields(devices_module.LookupTable)}
+        names -= {"g_bins", "cdf", "dg_increasing", "dg_decreasing"}
+    else:
+        names = {item.name for item in dataclasses.fields(DEVICE_MODELS[model])}
+    return names | {"model", "gratio"}
+
+
+def _route(key: str, device_keys: set[str]) -> str:
+    """Return the table that a sweep or compare key belongs to."""
+    if key in TRAINING_KEYS:
+        return "training"
+    if key in NETWORK_KEYS:
+        return "network"
+    if key == "dataset":
+        return "data"
+    if key in device_keys:
+        return "device"
+    raise KeyError(key)
+
+
+def apply_overrides(base: dict, overrides: dict, device_keys: set[str]) -> dict:
+    """Return a copy of ``base`` with sweep or compare ``overrides`` put into their tables."""
+    settings = copy.deepcopy(base)
+    for key, value in overrides.items():
+        table = _route(key, device_keys)
+        if table == "data":
+            settings["data"] = {"name": value}
+        else:
+            settings[table][key] = value
+    return settings
+
+
+def build_device(settings: dict, source: str = "<settings>"):
+    """Return the device of one run's settings, with ``gratio`` applied."""
+    options = dict(settings["device"])
+    model = options.pop("model")
+    gratio = options.pop("gratio", None)
+    if gratio is not None:
+        if model in ("LinearIonDrift", "VTEAM"):
+            defaults = DEVICE_MODELS[model]()
+            options["r_off"] = gratio * options.get("r_on", defaults.r_on)
+        elif model in ("LinearStep", "SoftBounds", "ExpStep"):
+            defaults = DEVICE_MODELS[model]()
+            options["g_min"] = options.get("g_max", defaults.g_max) / gratio
+        else:
+            raise ExperimentError(source, "gratio", f"does not apply to the {model} device, whose "
+                                  "conductance range is measured.", "Remove `gratio`.")
+    try:
+        return DEVICE_MODELS[model](**options)
+    except (TypeError, ValueError) as error:
+        raise ExperimentError(source, "device", f"is invalid: {error}",
+                              "Fix the device fields named in that message.") from error
+
+
+def _check_training(source, training):
+    if "rule" in training:
+        _check_choice(source, "training.rule", training["rule"], RULES)
+    if "mode" in training:
+        _check_choice(source, "training.mode", training["mode"], MODES)
+    if "schedule" in training:
+        _check_choice(source, "training.schedule", training["schedule"], SCHEDULES)
+    if "loss" in training:
+        _check_choice(source, "training.loss", training["loss"], tuple(LOSSES))
+    if training.get("scheme") is not None:
+        _check_choice(source, "training.scheme", training["scheme"], tuple(SCHEMES))
+    if "backend" in training:
+        _check_choice(source, "training.backend", training["backend"], ("numba", "cython", "numpy"))
+    if "learning_rate" not in training:
+        raise ExperimentError(source, "training.learning_rate", "is missing.",
+                              "Add learning_rate = ... (seconds of pulse width for USD) to [training].")
+    unit = " (seconds for USD)" if training.get("rule", "usd") == "usd" else ""
+    _check_number(source, "training.learning_rate", training["learning_rate"], 0.0, unit=unit)
+    if "n_iterations" not in training:
+        raise ExperimentError(source, "training.n_iterations", "is missing.",
+                              "Add n_iterations = ... to [training].")
+    _check_int(source, "training.n_iterations", training["n_iterations"], 1)
+    if "decay" in training:
+        _check_number(source, "training.decay", training["decay"], 0.0, inclusive=True)
+    targets = training.get("targets", [0.0, 1.0])
+    if (not isinstance(targets, list) or len(targets) != 2
+            or not all(isinstance(t, (int, float)) and 0 <= t <= 1 for t in targets)
+            or targets[0] >= targets[1]):
+        raise ExperimentError(source, "training.targets", f"must be two numbers 0 <= low < high <= 1; "
+                              f"got {targets!r}.", "Write targets = [0.0, 1.0] or [0.1, 0.9].")
+
+
+def _check_network(source, network, n_outputs):
+    for key in ("v_read", "v_write", "gain"):
+        if key in network:
+            _check_number(source, f"network.{key}", network[key], 0.0)
+    if "weights" in network:
+        _check_choice(source, "network.weights", network["weights"], WEIGHT_LAYOUTS)
+    if "initial_state" in network:
+        _check_choice(source, "network.initial_state", network["initial_state"], ("mid", "device"))
+    layout = network.get("weights", "differential")
+    needed = 2 * n_outputs if layout == "differential" else n_outputs + 1
+    if "n_bit_lines" in network:
+        _check_int(source, "network.n_bit_lines", network["n_bit_lines"], 1)
+        if network["n_bit_lines"] < needed:
+            raise ExperimentError(
+                source, "network.n_bit_lines",
+                f"is {network['n_bit_lines']}, but {n_outputs} outputs with {layout} weights need "
+                f"{needed} bit lines.", f"Set n_bit_lines >= {needed} or remove it.")
+
+
+def _check_settings(source: str, settings: dict) -> None:
+    """Validate one run's merged settings; raise ExperimentError on the first problem."""
+    data = settings["data"]
+    if "name" not in data:
+        raise ExperimentError(source, "data.name", "is missing.",
+                              f"Add name = one of {', '.join(DATASETS)} to [data].")
+    _check_choice(source, "data.name", data["name"], DATASETS)
+    _check_keys(source, "data", data, DATA_KEYS[data["name"]])
+    if "flip_fraction" in data:
+        _check_number(source, "data.flip_fraction", data["flip_fraction"], 0.0, inclusive=True)
+        if data["flip_fraction"] >= 0.5:
+            raise ExperimentError(source, "data.flip_fraction", "must be below 0.5.",
+                                  "Use a fraction such as 0.05.")
+    for key in ("n_features", "n_samples", "n_test"):
+        if key in data:
+            _check_int(source, f"data.{key}", data[key], 1)
+    if "model" not in settings["device"]:
+        raise ExperimentError(source, "device.model", "is missing.",
+                              f"Add model = one of {', '.join(DEVICE_MODELS)} to [device].")
+    _check_choice(source, "device.model", settings["device"]["model"], tuple(DEVICE_MODELS))
+    _check_keys(source, "device", settings["device"], _device_keys(settings["device"]["model"]))
+    if "gratio" in settings["device"]:
+        _check_number(source, "device.gratio", settings["device"]["gratio"], 1.0)
+    build_device(settings, source)
+    _check_keys(source, "variability", settings["variability"], VARIABILITY_KEYS)
+    try:
+        Variability(**settings["variability"])
+    except (TypeError, ValueError) as error:
+        raise ExperimentError(source, "variability", f"is invalid: {error}",
+                              "Fix the value named in that message.") from error
+    _check_keys(source, "training", settings["training"], TRAINING_KEYS)
+    _check_training(source, settings["training"])
+    _check_keys(source, "network", settings["network"], NETWORK_KEYS)
+    _check_network(source, settings["network"], DATA_OUTPUTS[data["name"]])
+
+
+def parse_experiment(document: dict, source: str) -> Experiment:
+    """Validate a parsed experiment document and return the :class:`Experiment`."""
+    _check_keys(source, "", document, TOP_LEVEL_KEYS)
+    for key in ("name", "runs", "data", "device", "training"):
+        if key not in document:
+            raise ExperimentError(source, key, "is missing.",
+                                  f"Add `{key}`; see experiments/nair-dudek-2015.toml for an example.")
+    if not isinstance(document["name"], str) or not document["name"]:
+        raise ExperimentError(source, "name", "must be a non-empty string.", 'Write name = "my-run".')
+    runs = _check_int(source, "runs", document["runs"], 1)
+    seed = _check_int(source, "seed", document.get("seed", 0), 0)
+    base = {table: dict(document.get(table, {})) for table in
+            ("data", "device", "variability", "network", "training")}
+    for table, values in base.items():
+        _check_keys(source, table, values, set(values) if isinstance(values, dict) else set())
+    device_keys = _device_keys(base["device"]["model"]) if base["device"].get("model") in DEVICE_MODELS else set()
+    grid = dict(document.get("sweep", {}))
+    _check_keys(source, "sweep", grid, set(grid))
+    for key, values in grid.items():
+        try:
+            _route(key, device_keys)
+        except KeyError:
+            raise ExperimentError(source, f"sweep.{key}", "is not a key of [training], [network] "
+                                  "or [device], nor gratio or dataset.",
+                                  "Sweep one of those keys.") from None
+        if not isinstance(values, list) or not values:
+            raise ExperimentError(source, f"sweep.{key}", f"must be a non-empty list; got {values!r}.",
+                                  f"Write {key} = [value1, value2].")
+    variants = _parse_variants(source, document.get("compare", []), device_keys)
+    experiment = Experiment(document["name"], document.get("description", ""), seed, runs, base,
+                            grid, variants, source)
+    for settings in all_settings(experiment):
+        _check_settings(source, settings)
+    return experiment
+
+
+def _parse_variants(source, entries, device_keys) -> dict:
+    if not isinstance(entries, list):
+        raise ExperimentError(source, "compare", "must be an array of tables.",
+                              "Write each variant as [[compare]] with a label and overrides.")
+    variants = {}
+    for number, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "label" not in entry:
+            raise ExperimentError(source, f"compare[{number}].label", "is missing.",
+                                  'Give every [[compare]] entry a label such as label = "GD".')
+        overrides = {key: value for key, value in entry.items() if key != "label"}
+        for key in overrides:
+            try:
+                _route(key, device_keys)
+            except KeyError:
+                raise ExperimentError(source, f"compare[{number}].{key}", "is not a known key.",
+                                      "Use a key of [training], [network] or [device], gratio "
+                                      "or dataset.") from None
+        variants[str(entry["label"])] = overrides
+    return variants
+
+
+def all_settings(experiment: Experiment):
+    """Yield the merged settings of every grid point and every variant."""
+    model = experiment.base["device"].get("model")
+    device_keys = _device_keys(model) if model in DEVICE_MODELS else set()
+    names = list(experiment.grid)
+    for values in _product([experiment.grid[name] for name in names]):
+        yield apply_overrides(experiment.base, dict(zip(names, values)), device_keys)
+    for overrides in experiment.variants.values():
+        point = {name: experiment.grid[name][0] for name in names if name not in overrides}
+        yield apply_overrides(experiment.base, {**point, **overrides}, device_keys)
+
+
+def _product(lists):
+    if not lists:
+        yield ()
+        return
+    for head in lists[0]:
+        for tail in _product(lists[1:]):
+            yield (head, *tail)
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read and validate an experiment file; raise ExperimentError naming the file and key."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ExperimentError(str(path), "(file)", "was not found.", "Check the path.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ExperimentError(str(path), "(syntax)", f"is not valid TOML: {error}.",
+                              "Fix the line named in that message.") from error
+    return parse_experiment(document, str(path))
+
+
+# --- Runs ------------------------------------------------------------------------------------
+
+
+def run_settings(settings: dict, seed_sequence: np.random.SeedSequence) -> dict[str, np.ndarray]:
+    """Train once with merged ``settings`` and return the error curves.
+
+    The data set depends only on the sweep seed and the run index, so every grid point and
+    variant of a run trains and tests on the same samples; the devices and the sample order
+    depend on the whole ``seed_sequence``.
+    """
+    run_index = seed_sequence.spawn_key[-1] if seed_sequence.spawn_key else 0
+    data_seed = np.random.SeedSequence(entropy=seed_sequence.entropy, spawn_key=(2**31, run_index))
+    data_options = {k: v for k, v in settings["data"].items() if k != "name"}
+    dataset = load(settings["data"]["name"], seed=data_seed, **data_options)
+
+    crossbar_seed, shuffle_seed = seed_sequence.spawn(2)
+    network_options = dict(settings["network"])
+    training = dict(settings["training"])
+    layout = network_options.get("weights", "differential")
+    needed = 2 * dataset.n_outputs if layout == "differential" else dataset.n_outputs + 1
+    n_bit_lines = network_options.pop("n_bit_lines", needed)
+    backend = training.pop("backend", "numba")
+    crossbar = Crossbar(dataset.n_features + 1, n_bit_lines, build_device(settings),
+                        variability=Variability(**settings["variability"]), seed=crossbar_seed,
+                        backend=backend, n_threads=1)
+    network = CrossbarNetwork(crossbar, dataset.n_outputs, **network_options)
+    shuffle = training.pop("shuffle", True)
+    training["targets"] = tuple(training.get("targets", (0.0, 1.0)))
+    result = train(network, dataset, shuffle_seed=shuffle_seed if shuffle else None,
+                   backend=backend, **training)
+    return {"train_error": result.train_error, "test_error": result.test_error}
+
+
+def run_point(params: dict, seed_sequence: np.random.SeedSequence, *, base: dict,
+              overrides: dict, device_keys: list) -> dict[str, np.ndarray]:
+    """Train one grid point (``params`` from the sweep) of a variant; top-level for pickling."""
+    settings = apply_overrides(base, {**params, **overrides}, set(device_keys))
+    return run_settings(settings, seed_sequence)
+
+
+def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
+                   progress: bool = True) -> xr.Dataset:
+    """Run every grid point and variant of ``experiment`` and return their curves.
+
+    The result holds ``train_error`` and ``test_error`` over (grid keys..., run, iteration) and,
+    per variant ``label``, ``{label}/train_error`` and ``{label}/test_error`` over (run,
+    ``{label}/iteration``).
+    """
+    from .sweeps import sweep
+
+    model = experiment.base["device"]["model"]
+    device_keys = sorted(_device_keys(model))
+    dims = {"train_error": ["iteration"], "test_error": ["iteration"]}
+    grid = experiment.grid or {"point": [0]}
+    main_run = functools.partial(run_point, base=experiment.base, overrides={},
+                                 device_keys=device_keys)
+    if not experiment.grid:
+        main_run = functools.partial(_run_without_grid, base=experiment.base,
+                                     device_keys=device_keys)
+    result = sweep(main_run, grid, experiment.runs, seed=experiment.seed, output_dims=dims,
+                   executor=executor, n_workers=n_workers, progress=progress)
+    if not experiment.grid:
+        result = result.isel(point=0, drop=True)
+    variables = dict(result.data_vars)
+    for label, overrides in experiment.variants.items():
+        point = {name: values[0] for name, values in experiment.grid.items() if name not in overrides}
+        run = functools.partial(_run_without_grid, base=experiment.base,
+                                device_keys=device_keys, overrides={**point, **overrides})
+        curves = sweep(run, {"variant": [label]}, experiment.runs, seed=experiment.seed,
+                       output_dims={key: [f"{label}/iteration"] for key in dims},
+                       executor=executor, n_workers=n_workers, progress=progress)
+        for key in dims:
+            variables[f"{label}/{key}"] = curves[key].isel(variant=0, drop=True)
+    dataset = xr.Dataset(variables)
+    dataset.attrs.update(name=experiment.name, description=experiment.description,
+                         seed=experiment.seed, runs=experiment.runs)
+    return dataset
+
+
+def _run_without_grid(params: dict, seed_sequence, *, base, device_keys, overrides=None):
+    return run_point({}, seed_sequence, base=base, overrides=overrides or {},
+                     device_keys=device_keys)
