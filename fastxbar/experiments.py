@@ -2,8 +2,9 @@
 
 An experiment file has these tables (see ``experiments/*.toml`` and ``docs/training.md``):
 
-``name``, ``description``, ``seed``, ``runs``
-    Top-level keys: a label, a sentence, the sweep seed and the number of runs per grid point.
+``name``, ``description``, ``seed``, ``runs``, ``metric``
+    Top-level keys: a label, a sentence, the sweep seed, the number of runs per grid point and
+    the error that the figure shows ("train_error" or "test_error", the default).
 ``[data]``
     ``name`` ("linear", "iris", "breast_cancer" or "digits") and that loader's options.
 ``[device]``
@@ -49,8 +50,9 @@ from .training import (
 )
 from .variability import Variability
 
-TOP_LEVEL_KEYS = {"name", "description", "seed", "runs", "data", "device", "variability",
-                  "network", "training", "sweep", "compare"}
+TOP_LEVEL_KEYS = {"name", "description", "seed", "runs", "metric", "data", "device",
+                  "variability", "network", "training", "sweep", "compare"}
+METRICS = ("train_error", "test_error")
 DATA_KEYS = {
     "linear": {"name", "n_features", "n_samples", "flip_fraction", "n_test"},
     **{name: {"name", "test_fraction"} for name in SKLEARN_SETS},
@@ -97,12 +99,12 @@ class Experiment:
     grid: dict
     variants: dict
     source: str
+    metric: str = "test_error"
 
     def with_runs(self, runs: int) -> "Experiment":
         """Return a copy with ``runs`` runs per grid point."""
         _check_int(self.source, "runs", runs, 1)
-        return Experiment(self.name, self.description, self.seed, runs, self.base, self.grid,
-                          self.variants, self.source)
+        return dataclasses.replace(self, runs=runs)
 
 
 def _check_int(source, key, value, minimum):
@@ -313,8 +315,10 @@ def parse_experiment(document: dict, source: str) -> Experiment:
             raise ExperimentError(source, f"sweep.{key}", f"must be a non-empty list; got {values!r}.",
                                   f"Write {key} = [value1, value2].")
     variants = _parse_variants(source, document.get("compare", []), device_keys)
+    metric = document.get("metric", "test_error")
+    _check_choice(source, "metric", metric, METRICS)
     experiment = Experiment(document["name"], document.get("description", ""), seed, runs, base,
-                            grid, variants, source)
+                            grid, variants, source, metric)
     for settings in all_settings(experiment):
         _check_settings(source, settings)
     return experiment
@@ -451,10 +455,181 @@ def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
             variables[f"{label}/{key}"] = curves[key].isel(variant=0, drop=True)
     dataset = xr.Dataset(variables)
     dataset.attrs.update(name=experiment.name, description=experiment.description,
-                         seed=experiment.seed, runs=experiment.runs)
+                         seed=experiment.seed, runs=experiment.runs, metric=experiment.metric)
     return dataset
 
 
 def _run_without_grid(params: dict, seed_sequence, *, base, device_keys, overrides=None):
     return run_point({}, seed_sequence, base=base, overrides=overrides or {},
                      device_keys=device_keys)
+
+
+# --- Outputs ---------------------------------------------------------------------------------
+
+
+def results_table(dataset: xr.Dataset) -> list[dict]:
+    """Return one row per grid point and variant: final errors (mean, min, max over runs)."""
+    rows = []
+    keys = [dim for dim in dataset["train_error"].dims if dim not in ("run", "iteration")]
+    final = {name: dataset[name].isel(iteration=-1) for name in ("train_error", "test_error")}
+    for point in _product([list(dataset[key].values) for key in keys]):
+        selection = dict(zip(keys, point))
+        row = {"variant": "grid", **{key: _plain(value) for key, value in selection.items()}}
+        for name, values in final.items():
+            row.update(_statistics(name, values.sel(selection).values))
+        row["iterations"] = dataset.sizes["iteration"] - 1
+        rows.append(row)
+    for name in dataset.data_vars:
+        if "/" not in name or not name.endswith("/train_error"):
+            continue
+        label = name.rsplit("/", 1)[0]
+        row = {"variant": label, **{key: "" for key in keys}}
+        for metric in ("train_error", "test_error"):
+            curves = dataset[f"{label}/{metric}"]
+            row.update(_statistics(metric, curves.isel({f"{label}/iteration": -1}).values))
+        row["iterations"] = dataset.sizes[f"{label}/iteration"] - 1
+        rows.append(row)
+    return rows
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _statistics(name: str, values: np.ndarray) -> dict:
+    return {f"{name}_mean": float(np.mean(values)), f"{name}_min": float(np.min(values)),
+            f"{name}_max": float(np.max(values))}
+
+
+def write_outputs(dataset: xr.Dataset, experiment: Experiment, folder: str | Path,
+                  document_text: str | None = None) -> dict[str, Path]:
+    """Write results.csv, curves.nc (NetCDF, scipy engine), the figure and the experiment file.
+
+    Returns the written paths by kind. ``folder`` must exist.
+    """
+    import csv
+
+    from .plotting import plot_experiment
+
+    folder = Path(folder)
+    paths = {"table": folder / "results.csv", "curves": folder / "curves.nc",
+             "figure": folder / f"{experiment.name}.png", "experiment": folder / "experiment.toml"}
+    rows = results_table(dataset)
+    with open(paths["table"], "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    # NetCDF 3 (scipy engine) names allow no "/" and no spaces.
+    renamed = dataset.rename({name: _netcdf_name(name) for name in
+                              list(dataset.data_vars) + list(dataset.dims) if _netcdf_name(name) != name})
+    renamed.to_netcdf(paths["curves"], engine="scipy")
+    plot_experiment(dataset, paths["figure"], metric=experiment.metric)
+    if document_text is None:
+        document_text = Path(experiment.source).read_text(encoding="utf-8")
+    paths["experiment"].write_text(document_text, encoding="utf-8")
+    return paths
+
+
+def _netcdf_name(name: str) -> str:
+    return "".join(character if character.isalnum() or character in "_.-" else "_"
+                   for character in name.replace("/", "__"))
+
+
+def load_named(name: str) -> tuple[Experiment, str]:
+    """Return a named reproduction shipped with fastxbar and its TOML text."""
+    if name not in NAMED_EXPERIMENTS:
+        raise ValueError(f"Unknown reproduction {name!r}; choose one of {', '.join(NAMED_EXPERIMENTS)}.")
+    text = NAMED_EXPERIMENTS[name]
+    return parse_experiment(tomllib.loads(text), f"<built-in {name}>"), text
+
+
+#: Named reproductions, embedded so that they work after a non-editable install. Each is a
+#: copy of the file of the same name in the repository's experiments/ folder (a test checks).
+NAMED_EXPERIMENTS = {
+    "nair-dudek-2015": """# Figure 1 of Nair and Dudek, "Practical gradient-descent for memristive crossbars",
+# MEMRISYS 2015 (doi:10.1109/MEMRISYS.2015.7378392): batch USD on a 20-input linear classifier
+# for several learning rates (pulse widths) and on/off conductance ratios, 40 runs each.
+#
+# The paper leaves the device open. This file uses the linear ion-drift memristor of Strukov
+# et al., Nature 453, 80 (2008): r_on = 100 ohm, D = 10 nm, mu_v = 1e-14 m^2/(V s), and
+# r_off = gratio * r_on. Its step grows with the conductance, so the same pulse moves a
+# conductive device far more than a resistive one. Every device draws its resistances and its
+# drift rate with a 30 % lognormal spread. Weights are differential pairs, and a batch
+# update gives each device its own pulse (the "ideal" scheme), because the sign matrix of a
+# batch gradient is not rank one and cannot go out in four phases.
+name = "nair-dudek-2015"
+description = "Batch USD on the 20-input linear task: error against iterations, learning rate and Gratio"
+seed = 2015
+runs = 40
+metric = "train_error"
+
+[data]
+name = "linear"
+n_features = 20
+n_samples = 1000
+flip_fraction = 0.05
+n_test = 1000
+
+[device]
+model = "LinearIonDrift"
+r_on = 100.0
+thickness = 1e-8
+mobility = 1e-14
+window = "none"
+x_initial = 0.5
+
+[variability]
+resistance_spread = 0.3
+step_spread = 0.3
+
+[network]
+weights = "differential"
+v_read = 0.1
+v_write = 1.0
+gain = 16.0
+initial_state = "device"
+
+[training]
+rule = "usd"
+mode = "batch"
+scheme = "ideal"
+loss = "squared"
+n_iterations = 200
+learning_rate = 1e-4
+backend = "cython"
+
+[sweep]
+learning_rate = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3]
+gratio = [2.0, 10.0, 100.0]
+
+[[compare]]
+label = "GD"
+rule = "gd"
+learning_rate = 2.0
+
+[[compare]]
+label = "Manhattan"
+rule = "manhattan"
+learning_rate = 0.01
+
+# Online USD pulses after every sample. With 0/1 targets the sign of the error never is zero,
+# so every sample pulses every device; the per-device ("ideal") write keeps the V/2
+# half-select disturbance, which this threshold-free device cannot ignore, out of the picture.
+[[compare]]
+label = "online USD"
+mode = "online"
+scheme = "ideal"
+learning_rate = 1e-5
+gratio = 10.0
+n_iterations = 20
+
+[[compare]]
+label = "online USD, 0.1/0.9 targets"
+mode = "online"
+scheme = "ideal"
+learning_rate = 1e-5
+gratio = 10.0
+n_iterations = 20
+targets = [0.1, 0.9]
+""",
+}
