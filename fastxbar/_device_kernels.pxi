@@ -153,14 +153,15 @@ cdef double linear_ion_drift(int option, double x, double v, double duration, co
                              double eta, int n_substeps) noexcept nogil:
     cdef double r_on = p[0], r_off = p[1]
     cdef double rate = p[2] * eta
-    cdef double dr, c, discriminant, direction
+    cdef double charge_term, resistance, discriminant, direction
     if option == 0:
-        dr = r_off - r_on
-        c = r_off * x - 0.5 * dr * x * x + rate * v * duration
-        discriminant = r_off * r_off - 2.0 * dr * c
+        # R(x)^2 falls by 2 (r_off - r_on) k V t: a closed form free of cancellation.
+        charge_term = rate * v * duration
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - 2.0 * (r_off - r_on) * charge_term
         if discriminant < 0.0:
             return 1.0
-        return clip(2.0 * c / (r_off + sqrt(discriminant)), 0.0, 1.0)
+        return clip(x + 2.0 * charge_term / (resistance + sqrt(discriminant)), 0.0, 1.0)
     direction = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
     return runge_kutta(4, x, rate, v, direction, option, p, duration, n_substeps)
 

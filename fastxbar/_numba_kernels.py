@@ -169,12 +169,12 @@ def _linear_ion_drift(option, x, v, duration, p, eta, n_substeps):
     r_on, r_off = p[0], p[1]
     rate = p[2] * eta
     if option == 0:
-        dr = r_off - r_on
-        c = r_off * x - 0.5 * dr * x * x + rate * v * duration
-        discriminant = r_off * r_off - 2.0 * dr * c
+        charge_term = rate * v * duration
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - 2.0 * (r_off - r_on) * charge_term
         if discriminant < 0.0:
             return 1.0
-        return _clip(2.0 * c / (r_off + math.sqrt(discriminant)), 0.0, 1.0)
+        return _clip(x + 2.0 * charge_term / (resistance + math.sqrt(discriminant)), 0.0, 1.0)
     direction = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
     return _rk4(4, x, rate, v, direction, option, p, duration, n_substeps)
 
@@ -272,3 +272,40 @@ def state_to_conductance(model, option, state, params, out, n_threads):
     """Write each device's conductance in siemens into ``out``."""
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
     _state_to_conductance(model, option, state, params, out)
+
+
+_CUSTOM_KERNELS: dict = {}
+
+
+def custom_kernels(update, conductance):
+    """Return (pulse, conductance) parallel kernels compiled around a user's device functions.
+
+    The kernels are built once per pair of functions and kept for the process; they are not
+    cached on disk, because Numba cannot cache closures over user functions.
+    """
+    cache_key = (update, conductance)
+    if cache_key in _CUSTOM_KERNELS:
+        return _CUSTOM_KERNELS[cache_key]
+
+    @njit(parallel=True, nogil=True, error_model="numpy")
+    def pulse(state, params, frozen, rows, columns, extra, duration, noise_std, key, low, high):
+        n_rows, n_columns = state.shape
+        for i in prange(n_rows):
+            for j in range(n_columns):
+                if frozen[i, j]:
+                    continue
+                x = float(state[i, j])
+                v = rows[i] - columns[j] + extra[i, j]
+                step = update(x, v, duration, params[:, i, j]) - x
+                eta = noise_factor(key, i * n_columns + j, noise_std)
+                state[i, j] = _clip(x + step * eta, low, high)
+
+    @njit(parallel=True, nogil=True, error_model="numpy")
+    def conduct(state, params, out):
+        n_rows, n_columns = state.shape
+        for i in prange(n_rows):
+            for j in range(n_columns):
+                out[i, j] = conductance(float(state[i, j]), params[:, i, j])
+
+    _CUSTOM_KERNELS[cache_key] = (pulse, conduct)
+    return pulse, conduct

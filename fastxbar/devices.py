@@ -601,3 +601,105 @@ class VTEAM(DeviceModel):
 def field_names(device: DeviceModel) -> list[str]:
     """Return the dataclass field names of a device model, for experiment files."""
     return [f.name for f in fields(device)]
+
+
+CUSTOM = -1
+
+
+@dataclass(frozen=True, eq=False)
+class CustomDevice(DeviceModel):
+    """A device model written by the user as Numba ``@njit`` functions.
+
+    ``update(state, voltage, duration, params) -> new_state`` returns one device's state after
+    a pulse of ``voltage`` volts for ``duration`` seconds, with ``params`` a 1-D float64 array
+    of that device's parameters in the order of ``parameters``. ``conductance(state, params)``
+    returns the device's conductance in siemens. Both run inside fastxbar's compiled Numba
+    pulse kernel, in parallel over word lines, so they must be pure functions.
+
+    Cycle-to-cycle noise scales each pulse's step, ``state + (update(...) - state) * eta``, and
+    the state is then clipped to [state_min, state_max]. Only the "numba" backend compiles
+    custom models; the "numpy" backend evaluates the same functions in pure Python, as a slow
+    reference.
+
+    Examples
+    --------
+    >>> from numba import njit
+    >>> @njit
+    ... def halve_distance(state, voltage, duration, params):
+    ...     return state + 0.5 * (params[1] - state) if voltage > params[0] else state
+    >>> @njit
+    ... def identity(state, params):
+    ...     return state
+    >>> device = CustomDevice(halve_distance, identity, {"v_threshold": 0.5, "g_max": 1e-4},
+    ...                       state_min=0.0, state_max=1e-4, state_initial=0.0)
+    """
+
+    update: object = None
+    """Numba-compiled state update ``(state, voltage, duration, params) -> new_state``."""
+    conductance: object = None
+    """Numba-compiled ``(state, params) -> conductance in siemens``."""
+    parameters: dict = field(default_factory=dict)
+    """Nominal parameter values by name, in SI units."""
+    state_min: float = 0.0
+    """Lowest allowed state."""
+    state_max: float = 1.0
+    """Highest allowed state."""
+    state_initial: float = 0.0
+    """State every device starts from."""
+    kinds: dict = field(default_factory=dict)
+    """Variability class of each parameter ("resistance", "conductance", "step", "threshold"
+    or "fixed", the default), as for the built-in models."""
+    on_is_max: bool = True
+    """Whether the highest state is the highest conductance (used for stuck devices)."""
+
+    model_id: ClassVar[int] = CUSTOM
+
+    def __post_init__(self) -> None:
+        for name in ("update", "conductance"):
+            function = getattr(self, name)
+            if not hasattr(function, "py_func"):
+                raise TypeError(
+                    f"`{name}` must be a Numba @njit function; got {function!r}. "
+                    "Decorate it with numba.njit."
+                )
+        if not self.parameters:
+            raise ValueError("`parameters` must name at least one parameter, e.g. {'g_max': 1e-4}.")
+        for name, value in self.parameters.items():
+            _check_finite(name, value, "SI units")
+        for name, kind in self.kinds.items():
+            if name not in self.parameters:
+                raise ValueError(f"`kinds` names {name!r}, which is not in `parameters`.")
+            if kind not in ("resistance", "conductance", "step", "threshold", "fixed"):
+                raise ValueError(f"Unknown kind {kind!r} for parameter {name!r}.")
+        _check_finite("state_min", self.state_min, "state units")
+        _check_finite("state_max", self.state_max, "state units")
+        if self.state_min >= self.state_max:
+            raise ValueError(
+                f"`state_min` must be below `state_max`; got {self.state_min!r} and {self.state_max!r}."
+            )
+        if not self.state_min <= self.state_initial <= self.state_max:
+            raise ValueError(
+                f"`state_initial` must lie in [state_min, state_max]; got {self.state_initial!r}."
+            )
+
+    @property
+    def param_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.parameters)
+
+    @property
+    def param_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.kinds.get(name, "fixed") for name in self.parameters)
+
+    def nominal_params(self) -> np.ndarray:
+        return np.array([float(value) for value in self.parameters.values()])
+
+    def initial_state(self, params):
+        return np.full_like(next(iter(params.values())), self.state_initial)
+
+    def on_state(self, params):
+        value = self.state_max if self.on_is_max else self.state_min
+        return np.full_like(next(iter(params.values())), value)
+
+    def off_state(self, params):
+        value = self.state_min if self.on_is_max else self.state_max
+        return np.full_like(next(iter(params.values())), value)
