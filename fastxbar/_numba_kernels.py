@@ -228,6 +228,58 @@ def device_conductance(model, option, x, p):
     return x
 
 
+@njit(**_JIT)
+def _uniform_step_row(model, g, row_voltage, columns, p, duration):
+    # Identical noise-free step devices: parameters hoisted, one branch-free loop per model,
+    # so LLVM can vectorise it.
+    g_min, g_max, v_set, v_reset = p[0], p[1], p[4], p[5]
+    n = duration / p[6]
+    span = g_max - g_min
+    if model == 0:
+        a_up = p[2] * n
+        a_down = -p[3] * n
+        for j in range(g.size):
+            v = row_voltage - columns[j]
+            y = g[j] + (a_up if v >= v_set else (a_down if v <= v_reset else 0.0))
+            y = g_min if y < g_min else y
+            g[j] = g_max if y > g_max else y
+        return
+    a_up = p[2] / span if n == 1.0 else 1.0 - (1.0 - p[2] / span) ** n
+    a_down = p[3] / span if n == 1.0 else 1.0 - (1.0 - p[3] / span) ** n
+    for j in range(g.size):
+        v = row_voltage - columns[j]
+        x = float(g[j])
+        y = x + (a_up * (g_max - x) if v >= v_set else (-a_down * (x - g_min) if v <= v_reset else 0.0))
+        y = g_min if y < g_min else y
+        g[j] = g_max if y > g_max else y
+
+
+@njit(**_JIT)
+def _uniform_drift_row(state, row_voltage, columns, p, duration):
+    # Identical noise-free ion-drift devices without a window: the exact step, branch-free.
+    r_on, r_off = p[0], p[1]
+    scale = p[2] * duration
+    dr2 = 2.0 * (r_off - r_on)
+    for j in range(state.size):
+        x = float(state[j])
+        q = scale * (row_voltage - columns[j])
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - dr2 * q
+        y = x + 2.0 * q / (resistance + math.sqrt(discriminant if discriminant > 0.0 else 0.0))
+        y = 1.0 if discriminant < 0.0 else y
+        y = 0.0 if y < 0.0 else y
+        state[j] = 1.0 if y > 1.0 else y
+
+
+@njit(parallel=True, **_JIT)
+def _apply_pulse_uniform(model, state, p, rows, columns, duration):
+    for i in prange(state.shape[0]):
+        if model == 4:
+            _uniform_drift_row(state[i], rows[i], columns, p, duration)
+        else:
+            _uniform_step_row(model, state[i], rows[i], columns, p, duration)
+
+
 @njit(parallel=True, **_JIT)
 def _apply_pulse(model, option, state, params, rows, columns, extra, duration, noise_std, key,
                  n_substeps, bins, cdf, up, down):
@@ -244,6 +296,15 @@ def _apply_pulse(model, option, state, params, rows, columns, extra, duration, n
             v = rows[i] - columns[j] + extra[i, j]
             state[i, j] = device_step(model, option, float(state[i, j]), v, duration, p, eta, u,
                                       n_substeps, bins, cdf, up, down)
+
+
+def _has_fast_path(model, option, params, extra, noise_std):
+    # Identical devices (zero-stride parameters), no matrix of extra voltages, no noise.
+    if noise_std > 0 or params.strides[1] != 0 or params.strides[2] != 0:
+        return False
+    if extra.strides != (0, 0) or extra[0, 0] != 0.0:
+        return False
+    return model in (0, 1) or (model == 4 and option == 0)
 
 
 @njit(parallel=True, **_JIT)
@@ -263,6 +324,10 @@ def apply_pulse(model, option, state, params, row_voltages, col_voltages, extra_
                 table_down, n_threads):
     """Apply one pulse to every device in place; see ``fastxbar._reference.apply_pulse``."""
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    if _has_fast_path(model, option, params, extra_voltages, noise_std):
+        p = np.ascontiguousarray(params[:, 0, 0], dtype=np.float64)
+        _apply_pulse_uniform(model, state, p, row_voltages, col_voltages, duration)
+        return
     _apply_pulse(model, option, state, params, row_voltages, col_voltages, extra_voltages,
                  duration, noise_std, np.uint64(key), n_substeps, table_bins, table_cdf,
                  table_up, table_down)

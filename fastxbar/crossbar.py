@@ -149,11 +149,11 @@ class Crossbar:
         device, shape = self.device, self.shape
         if self.variability.device_to_device:
             values, self.stuck_on, self.stuck_off = sample_parameters(device, shape, self.variability, rng)
-            self._params = np.ascontiguousarray(
-                np.stack([values[name] for name in device.param_names]), dtype=self.dtype
-            )
+            # Parameters stay float64 for either state dtype: a float32 pulse width or bound
+            # would turn one nominal pulse into 1.0000001 pulses.
+            self._params = np.ascontiguousarray(np.stack([values[name] for name in device.param_names]))
         else:
-            nominal = device.nominal_params().astype(self.dtype)
+            nominal = device.nominal_params()
             # Zero strides: identical devices share one parameter vector, so the kernels stream
             # only the state through memory.
             self._params = np.broadcast_to(nominal[:, None, None], (nominal.size, *shape))
@@ -179,7 +179,7 @@ class Crossbar:
 
     @property
     def parameters(self) -> dict[str, np.ndarray]:
-        """Per-device parameters by name, each a read-only ndarray of shape (n_word_lines, n_bit_lines)."""
+        """Per-device parameters by name, each a float64 ndarray of shape (n_word_lines, n_bit_lines)."""
         return {name: self._params[k] for k, name in enumerate(self.device.param_names)}
 
     @property

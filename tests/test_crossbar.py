@@ -47,6 +47,19 @@ def test_backend_matches_reference(device, backend, dtype):
     np.testing.assert_allclose(compiled.conductances, reference.conductances, rtol=TOLERANCE[dtype], atol=0)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("backend", ["numba", "cython"])
+@pytest.mark.parametrize("device", [LinearStep(), SoftBounds(), LinearIonDrift(x_initial=0.5), VTEAM()],
+                         ids=device_id)
+def test_identical_devices_match_reference(device, backend, dtype):
+    # Identical noise-free devices take the compiled kernels' vectorised path.
+    reference = run_pulses(device, "numpy", dtype, variability=Variability())
+    compiled = run_pulses(device, backend, dtype, variability=Variability())
+    moved = reference.state != Crossbar(19, 23, device, dtype=dtype).state
+    assert moved.mean() > 0.3
+    np.testing.assert_allclose(compiled.state, reference.state, rtol=TOLERANCE[dtype], atol=0)
+
+
 @pytest.mark.parametrize("backend", ["numba", "cython"])
 @pytest.mark.parametrize("device", [SoftBounds(), LookupTable.enode(), LinearIonDrift(window="biolek")],
                          ids=device_id)
