@@ -238,14 +238,19 @@ cdef void uniform_step_row(int model, floating* g, Py_ssize_t n_columns, double 
     cdef double g_min = p[0], g_max = p[1], v_set = p[4], v_reset = p[5]
     cdef double n = duration / p[6]
     cdef double span = g_max - g_min
-    cdef double a_up, a_down, x, v, y
+    cdef double a_up, a_down, x, v, y, step
     cdef Py_ssize_t j
     if model == 0:
         a_up = p[2] * n
         a_down = -p[3] * n
         for j in range(n_columns):
             v = row_voltage - col_voltages[j]
-            y = g[j] + (a_up if v >= v_set else (a_down if v <= v_reset else 0.0))
+            step = 0.0
+            if v >= v_set:
+                step = a_up
+            elif v <= v_reset:
+                step = a_down
+            y = g[j] + step
             y = g_min if y < g_min else y
             g[j] = <floating>(g_max if y > g_max else y)
         return
@@ -255,7 +260,12 @@ cdef void uniform_step_row(int model, floating* g, Py_ssize_t n_columns, double 
         v = row_voltage - col_voltages[j]
         x = g[j]
         # Soft bounds: the step is a fixed fraction of the distance to the bound ahead.
-        y = x + (a_up * (g_max - x) if v >= v_set else (-a_down * (x - g_min) if v <= v_reset else 0.0))
+        step = 0.0
+        if v >= v_set:
+            step = a_up * (g_max - x)
+        elif v <= v_reset:
+            step = -a_down * (x - g_min)
+        y = x + step
         y = g_min if y < g_min else y
         g[j] = <floating>(g_max if y > g_max else y)
 

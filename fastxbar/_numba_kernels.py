@@ -175,7 +175,7 @@ def _linear_ion_drift(option, x, v, duration, p, eta, n_substeps):
         if discriminant < 0.0:
             return 1.0
         return _clip(x + 2.0 * charge_term / (resistance + math.sqrt(discriminant)), 0.0, 1.0)
-    direction = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+    direction = np.sign(v)
     return _rk4(4, x, rate, v, direction, option, p, duration, n_substeps)
 
 
@@ -193,7 +193,7 @@ def _vteam(option, w, v, duration, p, eta, n_substeps):
     if window == 0:
         return _clip(w + rate * duration, w_on, w_off)
     span = w_off - w_on
-    direction = 1.0 if rate > 0 else (-1.0 if rate < 0 else 0.0)
+    direction = np.sign(rate)
     x = _rk4(5, (w - w_on) / span, rate / span, v, direction, window, p, duration, n_substeps)
     return _clip(w_on + x * span, w_on, w_off)
 
@@ -202,7 +202,7 @@ def _vteam(option, w, v, duration, p, eta, n_substeps):
 def device_step(model, option, x, v, duration, p, eta, u, n_substeps, bins, cdf, up, down):
     """Return one device's state after a pulse of ``v`` volts for ``duration`` seconds.
 
-    ``p`` holds the device's parameters in the order of the model's ``param_names``, ``eta``
+    ``p`` contains the device's parameters in the order of the model's ``param_names``, ``eta``
     is the noise factor from :func:`noise_factor` and ``u`` the uniform draw from
     :func:`uniform_draw` (used only by the lookup-table model).
     """
@@ -240,7 +240,12 @@ def _uniform_step_row(model, g, row_voltage, columns, p, duration):
         a_down = -p[3] * n
         for j in range(g.size):
             v = row_voltage - columns[j]
-            y = g[j] + (a_up if v >= v_set else (a_down if v <= v_reset else 0.0))
+            step = 0.0
+            if v >= v_set:
+                step = a_up
+            elif v <= v_reset:
+                step = a_down
+            y = g[j] + step
             y = g_min if y < g_min else y
             g[j] = g_max if y > g_max else y
         return
@@ -249,7 +254,12 @@ def _uniform_step_row(model, g, row_voltage, columns, p, duration):
     for j in range(g.size):
         v = row_voltage - columns[j]
         x = float(g[j])
-        y = x + (a_up * (g_max - x) if v >= v_set else (-a_down * (x - g_min) if v <= v_reset else 0.0))
+        step = 0.0
+        if v >= v_set:
+            step = a_up * (g_max - x)
+        elif v <= v_reset:
+            step = -a_down * (x - g_min)
+        y = x + step
         y = g_min if y < g_min else y
         g[j] = g_max if y > g_max else y
 
@@ -345,7 +355,7 @@ _CUSTOM_KERNELS: dict = {}
 def custom_kernels(update, conductance):
     """Return (pulse, conductance) parallel kernels compiled around a user's device functions.
 
-    The kernels are built once per pair of functions and kept for the process; they are not
+    The kernels are built once per pair of functions and kept for the process. They are not
     cached on disk, because Numba cannot cache closures over user functions.
     """
     cache_key = (update, conductance)

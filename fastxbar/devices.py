@@ -237,9 +237,8 @@ class ExpStep(_StepBase):
         dg = +dg_up   n exp(-gamma_up z)       (1 + sigma * xi)   when potentiating,
         dg = -dg_down n exp(-gamma_down (1 - z)) (1 + sigma * xi) when depressing,
 
-    clipped to [g_min, g_max]. gamma = 0 gives the linear step. This is the nonlinear update
-    used by NeuroSim-style simulators (Chen, Peng and Yu, IEEE TCAD 37(12), 2018,
-    doi:10.1109/TCAD.2018.2789723).
+    clipped to [g_min, g_max]. gamma = 0 gives the linear step. This phenomenological form
+    describes devices whose step collapses near the bound it approaches.
     """
 
     gamma_up: float = 3.0
@@ -281,9 +280,11 @@ class LookupTable(DeviceModel):
     conductance change per pulse. One pulse above threshold on a device at conductance g takes
     the bin nearest g, draws u ~ U(0, 1) and changes g by the potentiating (or depressing)
     quantile interpolated linearly at u, times n = t / pulse_width. The result is clipped to
-    [g_min, g_max]. :meth:`enode` loads the tables measured on an electrochemical organic
-    device (ENODe; van de Burgt et al., Nature Materials 16, 414, 2017) as distributed with
-    Sandia's CrossSim under the BSD 3-Clause licence.
+    [g_min, g_max].
+
+    :meth:`enode` loads tables measured on an electrochemical neuromorphic organic device
+    (ENODe). Sandia National Laboratories published them in its cross-sim-data repository
+    under the BSD 3-Clause licence, which ships beside them in ``fastxbar/data/enode``.
     """
 
     g_bins: np.ndarray = field(default_factory=lambda: np.array([1e-6, 1e-4]))
@@ -496,9 +497,11 @@ class VTEAM(DeviceModel):
     with k_on < 0 < k_off and x = (w - w_on) / (w_off - w_on) in [0, 1]. A voltage between the
     thresholds changes nothing for any duration, which is what makes half-select write schemes
     work. The I-V curve is linear, R = r_on + (r_off - r_on) x, or exponential,
-    R = r_on exp(ln(r_off / r_on) x). Without a window the state moves at a constant rate and is
-    integrated exactly; windows (as for :class:`LinearIonDrift`, on x and the direction of
-    motion) use Runge-Kutta sub-steps. A negative voltage potentiates.
+    R = r_on exp(ln(r_off / r_on) x). A negative voltage potentiates.
+
+    Without a window the state moves at a constant rate, so it is integrated exactly. The windows
+    of :class:`LinearIonDrift` act on x and on the direction of motion, and windowed devices are
+    integrated with Runge-Kutta sub-steps.
 
     The defaults are illustrative (thresholds of +-0.7 V, a 3 nm range crossed in about 100
     nominal 1 us pulses at 1.2 V), not a fit to one device.
