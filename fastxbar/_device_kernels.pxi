@@ -153,14 +153,15 @@ cdef double linear_ion_drift(int option, double x, double v, double duration, co
                              double eta, int n_substeps) noexcept nogil:
     cdef double r_on = p[0], r_off = p[1]
     cdef double rate = p[2] * eta
-    cdef double dr, c, discriminant, direction
+    cdef double charge_term, resistance, discriminant, direction
     if option == 0:
-        dr = r_off - r_on
-        c = r_off * x - 0.5 * dr * x * x + rate * v * duration
-        discriminant = r_off * r_off - 2.0 * dr * c
+        # R(x)^2 falls by 2 (r_off - r_on) k V t: a closed form free of cancellation.
+        charge_term = rate * v * duration
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - 2.0 * (r_off - r_on) * charge_term
         if discriminant < 0.0:
             return 1.0
-        return clip(2.0 * c / (r_off + sqrt(discriminant)), 0.0, 1.0)
+        return clip(x + 2.0 * charge_term / (resistance + sqrt(discriminant)), 0.0, 1.0)
     direction = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
     return runge_kutta(4, x, rate, v, direction, option, p, duration, n_substeps)
 
@@ -208,7 +209,7 @@ cdef double device_conductance(int model, int option, double x, const double* p)
     return x
 
 
-cdef void pulse_row(int model, int option, floating[:, ::1] state, const floating[:, :, :] params,
+cdef void pulse_row(int model, int option, floating[:, ::1] state, const double[:, :, :] params,
                     Py_ssize_t i, const double[::1] row_voltages, const double[::1] col_voltages,
                     const double[:, :] extra_voltages, double duration, double noise_std,
                     uint64_t key, int n_substeps, DeviceTables* tables) noexcept nogil:
@@ -229,8 +230,78 @@ cdef void pulse_row(int model, int option, floating[:, ::1] state, const floatin
                                             n_substeps, tables)
 
 
+cdef void uniform_step_row(int model, floating* g, Py_ssize_t n_columns, double row_voltage,
+                           const double* col_voltages, const double* p,
+                           double duration) noexcept nogil:
+    # Identical noise-free step devices: the step parameters are hoisted out of the loop and
+    # each model gets its own branch-free loop, so the compiler can vectorise it.
+    cdef double g_min = p[0], g_max = p[1], v_set = p[4], v_reset = p[5]
+    cdef double n = duration / p[6]
+    cdef double span = g_max - g_min
+    cdef double a_up, a_down, x, v, y, step
+    cdef Py_ssize_t j
+    if model == 0:
+        a_up = p[2] * n
+        a_down = -p[3] * n
+        for j in range(n_columns):
+            v = row_voltage - col_voltages[j]
+            step = 0.0
+            if v >= v_set:
+                step = a_up
+            elif v <= v_reset:
+                step = a_down
+            y = g[j] + step
+            y = g_min if y < g_min else y
+            g[j] = <floating>(g_max if y > g_max else y)
+        return
+    a_up = p[2] / span if n == 1.0 else 1.0 - pow(1.0 - p[2] / span, n)
+    a_down = p[3] / span if n == 1.0 else 1.0 - pow(1.0 - p[3] / span, n)
+    for j in range(n_columns):
+        v = row_voltage - col_voltages[j]
+        x = g[j]
+        # Soft bounds: the step is a fixed fraction of the distance to the bound ahead.
+        step = 0.0
+        if v >= v_set:
+            step = a_up * (g_max - x)
+        elif v <= v_reset:
+            step = -a_down * (x - g_min)
+        y = x + step
+        y = g_min if y < g_min else y
+        g[j] = <floating>(g_max if y > g_max else y)
+
+
+cdef void uniform_drift_row(floating* state, Py_ssize_t n_columns, double row_voltage,
+                            const double* col_voltages, const double* p,
+                            double duration) noexcept nogil:
+    # Identical noise-free ion-drift devices without a window: the exact step, branch-free.
+    cdef double r_on = p[0], r_off = p[1]
+    cdef double scale = p[2] * duration, dr2 = 2.0 * (p[1] - p[0])
+    cdef double x, q, resistance, discriminant, y
+    cdef Py_ssize_t j
+    for j in range(n_columns):
+        x = state[j]
+        q = scale * (row_voltage - col_voltages[j])
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - dr2 * q
+        y = x + 2.0 * q / (resistance + sqrt(discriminant if discriminant > 0.0 else 0.0))
+        y = 1.0 if discriminant < 0.0 else y
+        y = 0.0 if y < 0.0 else y
+        y = 1.0 if y > 1.0 else y
+        state[j] = <floating>y
+
+
+cdef bint has_fast_path(int model, int option, const double[:, :, :] params,
+                        const double[:, :] extra_voltages, double noise_std) noexcept nogil:
+    # Identical devices (zero-stride parameters), no matrix of extra voltages, no noise.
+    if noise_std > 0.0 or params.strides[1] != 0 or params.strides[2] != 0:
+        return False
+    if extra_voltages.strides[0] != 0 or extra_voltages.strides[1] != 0 or extra_voltages[0, 0] != 0.0:
+        return False
+    return model == 0 or model == 1 or (model == 4 and option == 0)
+
+
 cdef void conductance_row(int model, int option, const floating[:, ::1] state,
-                          const floating[:, :, :] params, floating[:, ::1] out,
+                          const double[:, :, :] params, floating[:, ::1] out,
                           Py_ssize_t i) noexcept nogil:
     cdef Py_ssize_t n_columns = state.shape[1], n_params = params.shape[0]
     cdef double p[MAX_PARAMS]
@@ -242,7 +313,7 @@ cdef void conductance_row(int model, int option, const floating[:, ::1] state,
 
 
 def apply_pulse(int model, int option, floating[:, ::1] state not None,
-                const floating[:, :, :] params not None, const double[::1] row_voltages not None,
+                const double[:, :, :] params not None, const double[::1] row_voltages not None,
                 const double[::1] col_voltages not None, const double[:, :] extra_voltages not None,
                 double duration, double noise_std, uint64_t key, int n_substeps,
                 const double[::1] table_bins not None, const double[::1] table_cdf not None,
@@ -255,10 +326,13 @@ def apply_pulse(int model, int option, floating[:, ::1] state not None,
     Notes
     -----
     The caller guarantees: ``params`` has shape (n_params, n_word_lines, n_bit_lines) with
-    n_params <= 16 and may have zero strides; ``extra_voltages`` has the shape of ``state``;
-    the tables have shapes (n_bins,), (n_cdf,), (n_cdf, n_bins), (n_cdf, n_bins).
+    n_params <= 16 and may have zero strides (identical devices); ``extra_voltages`` has the
+    shape of ``state`` and may have zero strides; the tables have shapes (n_bins,), (n_cdf,),
+    (n_cdf, n_bins) and (n_cdf, n_bins).
     """
-    cdef Py_ssize_t i
+    cdef Py_ssize_t i, k
+    cdef Py_ssize_t n_columns = state.shape[1]
+    cdef double p[MAX_PARAMS]
     cdef DeviceTables tables
     tables.bins = &table_bins[0]
     tables.n_bins = table_bins.shape[0]
@@ -266,13 +340,23 @@ def apply_pulse(int model, int option, floating[:, ::1] state not None,
     tables.n_cdf = table_cdf.shape[0]
     tables.up = &table_up[0, 0]
     tables.down = &table_down[0, 0]
+    if has_fast_path(model, option, params, extra_voltages, noise_std):
+        for k in range(params.shape[0]):
+            p[k] = params[k, 0, 0]
+        for i in prange(state.shape[0], nogil=True, num_threads=n_threads, schedule="static"):
+            if model == 4:
+                uniform_drift_row(&state[i, 0], n_columns, row_voltages[i], &col_voltages[0], p, duration)
+            else:
+                uniform_step_row(model, &state[i, 0], n_columns, row_voltages[i], &col_voltages[0], p,
+                                 duration)
+        return
     for i in prange(state.shape[0], nogil=True, num_threads=n_threads, schedule="static"):
         pulse_row(model, option, state, params, i, row_voltages, col_voltages, extra_voltages,
                   duration, noise_std, key, n_substeps, &tables)
 
 
 def state_to_conductance(int model, int option, const floating[:, ::1] state not None,
-                         const floating[:, :, :] params not None, floating[:, ::1] out not None,
+                         const double[:, :, :] params not None, floating[:, ::1] out not None,
                          int n_threads):
     """Write each device's conductance in siemens into ``out`` (same shape as ``state``)."""
     cdef Py_ssize_t i

@@ -169,13 +169,13 @@ def _linear_ion_drift(option, x, v, duration, p, eta, n_substeps):
     r_on, r_off = p[0], p[1]
     rate = p[2] * eta
     if option == 0:
-        dr = r_off - r_on
-        c = r_off * x - 0.5 * dr * x * x + rate * v * duration
-        discriminant = r_off * r_off - 2.0 * dr * c
+        charge_term = rate * v * duration
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - 2.0 * (r_off - r_on) * charge_term
         if discriminant < 0.0:
             return 1.0
-        return _clip(2.0 * c / (r_off + math.sqrt(discriminant)), 0.0, 1.0)
-    direction = 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+        return _clip(x + 2.0 * charge_term / (resistance + math.sqrt(discriminant)), 0.0, 1.0)
+    direction = np.sign(v)
     return _rk4(4, x, rate, v, direction, option, p, duration, n_substeps)
 
 
@@ -193,7 +193,7 @@ def _vteam(option, w, v, duration, p, eta, n_substeps):
     if window == 0:
         return _clip(w + rate * duration, w_on, w_off)
     span = w_off - w_on
-    direction = 1.0 if rate > 0 else (-1.0 if rate < 0 else 0.0)
+    direction = np.sign(rate)
     x = _rk4(5, (w - w_on) / span, rate / span, v, direction, window, p, duration, n_substeps)
     return _clip(w_on + x * span, w_on, w_off)
 
@@ -202,7 +202,7 @@ def _vteam(option, w, v, duration, p, eta, n_substeps):
 def device_step(model, option, x, v, duration, p, eta, u, n_substeps, bins, cdf, up, down):
     """Return one device's state after a pulse of ``v`` volts for ``duration`` seconds.
 
-    ``p`` holds the device's parameters in the order of the model's ``param_names``, ``eta``
+    ``p`` contains the device's parameters in the order of the model's ``param_names``, ``eta``
     is the noise factor from :func:`noise_factor` and ``u`` the uniform draw from
     :func:`uniform_draw` (used only by the lookup-table model).
     """
@@ -228,6 +228,68 @@ def device_conductance(model, option, x, p):
     return x
 
 
+@njit(**_JIT)
+def _uniform_step_row(model, g, row_voltage, columns, p, duration):
+    # Identical noise-free step devices: parameters hoisted, one branch-free loop per model,
+    # so LLVM can vectorise it.
+    g_min, g_max, v_set, v_reset = p[0], p[1], p[4], p[5]
+    n = duration / p[6]
+    span = g_max - g_min
+    if model == 0:
+        a_up = p[2] * n
+        a_down = -p[3] * n
+        for j in range(g.size):
+            v = row_voltage - columns[j]
+            step = 0.0
+            if v >= v_set:
+                step = a_up
+            elif v <= v_reset:
+                step = a_down
+            y = g[j] + step
+            y = g_min if y < g_min else y
+            g[j] = g_max if y > g_max else y
+        return
+    a_up = p[2] / span if n == 1.0 else 1.0 - (1.0 - p[2] / span) ** n
+    a_down = p[3] / span if n == 1.0 else 1.0 - (1.0 - p[3] / span) ** n
+    for j in range(g.size):
+        v = row_voltage - columns[j]
+        x = float(g[j])
+        step = 0.0
+        if v >= v_set:
+            step = a_up * (g_max - x)
+        elif v <= v_reset:
+            step = -a_down * (x - g_min)
+        y = x + step
+        y = g_min if y < g_min else y
+        g[j] = g_max if y > g_max else y
+
+
+@njit(**_JIT)
+def _uniform_drift_row(state, row_voltage, columns, p, duration):
+    # Identical noise-free ion-drift devices without a window: the exact step, branch-free.
+    r_on, r_off = p[0], p[1]
+    scale = p[2] * duration
+    dr2 = 2.0 * (r_off - r_on)
+    for j in range(state.size):
+        x = float(state[j])
+        q = scale * (row_voltage - columns[j])
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - dr2 * q
+        y = x + 2.0 * q / (resistance + math.sqrt(discriminant if discriminant > 0.0 else 0.0))
+        y = 1.0 if discriminant < 0.0 else y
+        y = 0.0 if y < 0.0 else y
+        state[j] = 1.0 if y > 1.0 else y
+
+
+@njit(parallel=True, **_JIT)
+def _apply_pulse_uniform(model, state, p, rows, columns, duration):
+    for i in prange(state.shape[0]):
+        if model == 4:
+            _uniform_drift_row(state[i], rows[i], columns, p, duration)
+        else:
+            _uniform_step_row(model, state[i], rows[i], columns, p, duration)
+
+
 @njit(parallel=True, **_JIT)
 def _apply_pulse(model, option, state, params, rows, columns, extra, duration, noise_std, key,
                  n_substeps, bins, cdf, up, down):
@@ -244,6 +306,15 @@ def _apply_pulse(model, option, state, params, rows, columns, extra, duration, n
             v = rows[i] - columns[j] + extra[i, j]
             state[i, j] = device_step(model, option, float(state[i, j]), v, duration, p, eta, u,
                                       n_substeps, bins, cdf, up, down)
+
+
+def _has_fast_path(model, option, params, extra, noise_std):
+    # Identical devices (zero-stride parameters), no matrix of extra voltages, no noise.
+    if noise_std > 0 or params.strides[1] != 0 or params.strides[2] != 0:
+        return False
+    if extra.strides != (0, 0) or extra[0, 0] != 0.0:
+        return False
+    return model in (0, 1) or (model == 4 and option == 0)
 
 
 @njit(parallel=True, **_JIT)
@@ -263,6 +334,10 @@ def apply_pulse(model, option, state, params, row_voltages, col_voltages, extra_
                 table_down, n_threads):
     """Apply one pulse to every device in place; see ``fastxbar._reference.apply_pulse``."""
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    if _has_fast_path(model, option, params, extra_voltages, noise_std):
+        p = np.ascontiguousarray(params[:, 0, 0], dtype=np.float64)
+        _apply_pulse_uniform(model, state, p, row_voltages, col_voltages, duration)
+        return
     _apply_pulse(model, option, state, params, row_voltages, col_voltages, extra_voltages,
                  duration, noise_std, np.uint64(key), n_substeps, table_bins, table_cdf,
                  table_up, table_down)
@@ -272,3 +347,40 @@ def state_to_conductance(model, option, state, params, out, n_threads):
     """Write each device's conductance in siemens into ``out``."""
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
     _state_to_conductance(model, option, state, params, out)
+
+
+_CUSTOM_KERNELS: dict = {}
+
+
+def custom_kernels(update, conductance):
+    """Return (pulse, conductance) parallel kernels compiled around a user's device functions.
+
+    The kernels are built once per pair of functions and kept for the process. They are not
+    cached on disk, because Numba cannot cache closures over user functions.
+    """
+    cache_key = (update, conductance)
+    if cache_key in _CUSTOM_KERNELS:
+        return _CUSTOM_KERNELS[cache_key]
+
+    @njit(parallel=True, nogil=True, error_model="numpy")
+    def pulse(state, params, frozen, rows, columns, extra, duration, noise_std, key, low, high):
+        n_rows, n_columns = state.shape
+        for i in prange(n_rows):
+            for j in range(n_columns):
+                if frozen[i, j]:
+                    continue
+                x = float(state[i, j])
+                v = rows[i] - columns[j] + extra[i, j]
+                step = update(x, v, duration, params[:, i, j]) - x
+                eta = noise_factor(key, i * n_columns + j, noise_std)
+                state[i, j] = _clip(x + step * eta, low, high)
+
+    @njit(parallel=True, nogil=True, error_model="numpy")
+    def conduct(state, params, out):
+        n_rows, n_columns = state.shape
+        for i in prange(n_rows):
+            for j in range(n_columns):
+                out[i, j] = conductance(float(state[i, j]), params[:, i, j])
+
+    _CUSTOM_KERNELS[cache_key] = (pulse, conduct)
+    return pulse, conduct

@@ -101,11 +101,13 @@ def _linear_ion_drift(option, x, v, dt, p, eta, n_substeps):
     dr = r_off - r_on
     k = drift_rate * eta
     if option == 0:
-        # Exact: r_off x - dr x^2 / 2 grows by k V t; take the root in [0, r_off / dr].
-        c = r_off * x - 0.5 * dr * x * x + k * v * dt
-        discriminant = r_off * r_off - 2.0 * dr * c
+        # Exact: R(x)^2 falls by 2 (r_off - r_on) k V t, so with R0 = R(x0) the state moves by
+        # dx = 2 k V t / (R0 + sqrt(R0^2 - 2 dr k V t)), a form free of cancellation.
+        charge_term = k * v * dt
+        resistance = r_on * x + r_off * (1.0 - x)
+        discriminant = resistance * resistance - 2.0 * dr * charge_term
         root = np.sqrt(np.maximum(discriminant, 0.0))
-        x_new = np.where(discriminant >= 0, 2.0 * c / (r_off + root), 1.0)
+        x_new = np.where(discriminant >= 0, x + 2.0 * charge_term / (resistance + root), 1.0)
         return np.clip(x_new, 0.0, 1.0)
     direction = np.sign(v)
 
@@ -178,3 +180,24 @@ def state_to_conductance(model, option, state, params, out, n_threads):
             out[...] = 1.0 / (r_on * np.exp(np.log(r_off / r_on) * xn))
     else:
         out[...] = x
+
+
+def apply_custom_pulse(update, state, params, frozen, row_voltages, col_voltages, extra_voltages,
+                       duration, noise_std, key, low, high):
+    """Apply one pulse with a user's device function, one device at a time in pure Python."""
+    eta = _noise_factor(state.shape, noise_std, key)
+    for i in range(state.shape[0]):
+        for j in range(state.shape[1]):
+            if frozen[i, j]:
+                continue
+            x = float(state[i, j])
+            v = float(row_voltages[i]) - float(col_voltages[j]) + float(extra_voltages[i, j])
+            step = update(x, v, duration, np.asarray(params[:, i, j], np.float64)) - x
+            state[i, j] = min(max(x + step * eta[i, j], low), high)
+
+
+def custom_conductance(conductance, state, params, out):
+    """Evaluate a user's conductance function on every device in pure Python."""
+    for i in range(state.shape[0]):
+        for j in range(state.shape[1]):
+            out[i, j] = conductance(float(state[i, j]), np.asarray(params[:, i, j], np.float64))

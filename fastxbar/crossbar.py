@@ -11,7 +11,7 @@ import numpy.typing as npt
 from . import _rng
 from ._backends import check_backend, device_kernels
 from ._config import DEFAULT_SUBSTEPS, default_threads
-from .devices import DeviceModel
+from .devices import CustomDevice, DeviceModel
 from .variability import Variability, sample_parameters
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -126,6 +126,11 @@ class Crossbar:
         self.variability = variability
         self.dtype = dtype
         self.backend = check_backend(backend)
+        if isinstance(device, CustomDevice) and self.backend == "cython":
+            raise ValueError(
+                "Custom device models run on backend='numba' (compiled) or backend='numpy' "
+                "(pure-Python reference); got backend='cython'."
+            )
         self.r_word_line = check_resistance("r_word_line", r_word_line)
         self.r_bit_line = check_resistance("r_bit_line", r_bit_line)
         self.n_substeps = _check_count("n_substeps", n_substeps)
@@ -144,11 +149,11 @@ class Crossbar:
         device, shape = self.device, self.shape
         if self.variability.device_to_device:
             values, self.stuck_on, self.stuck_off = sample_parameters(device, shape, self.variability, rng)
-            self._params = np.ascontiguousarray(
-                np.stack([values[name] for name in device.param_names]), dtype=self.dtype
-            )
+            # Parameters stay float64 for either state dtype: a float32 pulse width or bound
+            # would turn one nominal pulse into 1.0000001 pulses.
+            self._params = np.ascontiguousarray(np.stack([values[name] for name in device.param_names]))
         else:
-            nominal = device.nominal_params().astype(self.dtype)
+            nominal = device.nominal_params()
             # Zero strides: identical devices share one parameter vector, so the kernels stream
             # only the state through memory.
             self._params = np.broadcast_to(nominal[:, None, None], (nominal.size, *shape))
@@ -174,7 +179,7 @@ class Crossbar:
 
     @property
     def parameters(self) -> dict[str, np.ndarray]:
-        """Per-device parameters by name, each a read-only ndarray of shape (n_word_lines, n_bit_lines)."""
+        """Per-device parameters by name, each a float64 ndarray of shape (n_word_lines, n_bit_lines)."""
         return {name: self._params[k] for k, name in enumerate(self.device.param_names)}
 
     @property
@@ -191,7 +196,7 @@ class Crossbar:
 
     def set_state(self, state: npt.ArrayLike) -> None:
         """Set every device's state; stuck devices keep theirs, and values out of bounds raise."""
-        array = np.asarray(state, dtype=np.float64)
+        array = np.array(state, dtype=np.float64)
         if array.ndim == 0:
             array = np.full(self.shape, float(array))
         if array.shape != self.shape:
@@ -213,6 +218,9 @@ class Crossbar:
     def conductances(self) -> np.ndarray:
         """Conductance of each device, ndarray of shape (n_word_lines, n_bit_lines), in siemens."""
         out = np.empty(self.shape, dtype=self.dtype)
+        if isinstance(self.device, CustomDevice):
+            self._custom_conductance(out)
+            return out
         kernels = device_kernels(self.backend)
         kernels.state_to_conductance(
             self.device.model_id, self.device.option, self._state, self._params, out, self.n_threads
@@ -256,6 +264,9 @@ class Crossbar:
     def _run_pulse(self, rows, columns, extra, duration) -> None:
         key = _rng.pulse_key(self._base_key, self.pulse_count)
         self.pulse_count += 1
+        if isinstance(self.device, CustomDevice):
+            self._run_custom_pulse(rows, columns, extra, duration, key)
+            return
         bins, cdf, table_up, table_down = self._tables
         kernels = device_kernels(self.backend)
         kernels.apply_pulse(
@@ -263,6 +274,36 @@ class Crossbar:
             extra, duration, self.variability.cycle_to_cycle, key, self.n_substeps,
             bins, cdf, table_up, table_down, self.n_threads,
         )
+
+    def _run_custom_pulse(self, rows, columns, extra, duration, key) -> None:
+        device = self.device
+        frozen = self.stuck_on | self.stuck_off
+        noise = self.variability.cycle_to_cycle
+        if self.backend == "numpy":
+            from ._reference import apply_custom_pulse
+
+            apply_custom_pulse(device.update.py_func, self._state, self._params, frozen, rows,
+                               columns, extra, duration, noise, key, device.state_min, device.state_max)
+            return
+        from ._numba_kernels import custom_kernels
+        import numba
+
+        pulse, _ = custom_kernels(device.update, device.conductance)
+        numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
+        pulse(self._state, self._params, frozen, rows, columns, extra, duration, noise, key,
+              device.state_min, device.state_max)
+
+    def _custom_conductance(self, out: np.ndarray) -> None:
+        device = self.device
+        if self.backend == "numpy":
+            from ._reference import custom_conductance
+
+            custom_conductance(device.conductance.py_func, self._state, self._params, out)
+            return
+        from ._numba_kernels import custom_kernels
+
+        _, conduct = custom_kernels(device.update, device.conductance)
+        conduct(self._state, self._params, out)
 
     def read(
         self,

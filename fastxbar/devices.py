@@ -237,9 +237,8 @@ class ExpStep(_StepBase):
         dg = +dg_up   n exp(-gamma_up z)       (1 + sigma * xi)   when potentiating,
         dg = -dg_down n exp(-gamma_down (1 - z)) (1 + sigma * xi) when depressing,
 
-    clipped to [g_min, g_max]. gamma = 0 gives the linear step. This is the nonlinear update
-    used by NeuroSim-style simulators (Chen, Peng and Yu, IEEE TCAD 37(12), 2018,
-    doi:10.1109/TCAD.2018.2789723).
+    clipped to [g_min, g_max]. gamma = 0 gives the linear step. This phenomenological form
+    describes devices whose step collapses near the bound it approaches.
     """
 
     gamma_up: float = 3.0
@@ -281,9 +280,11 @@ class LookupTable(DeviceModel):
     conductance change per pulse. One pulse above threshold on a device at conductance g takes
     the bin nearest g, draws u ~ U(0, 1) and changes g by the potentiating (or depressing)
     quantile interpolated linearly at u, times n = t / pulse_width. The result is clipped to
-    [g_min, g_max]. :meth:`enode` loads the tables measured on an electrochemical organic
-    device (ENODe; van de Burgt et al., Nature Materials 16, 414, 2017) as distributed with
-    Sandia's CrossSim under the BSD 3-Clause licence.
+    [g_min, g_max].
+
+    :meth:`enode` loads tables measured on an electrochemical neuromorphic organic device
+    (ENODe). Sandia National Laboratories published them in its cross-sim-data repository
+    under the BSD 3-Clause licence, which ships beside them in ``fastxbar/data/enode``.
     """
 
     g_bins: np.ndarray = field(default_factory=lambda: np.array([1e-6, 1e-4]))
@@ -496,9 +497,11 @@ class VTEAM(DeviceModel):
     with k_on < 0 < k_off and x = (w - w_on) / (w_off - w_on) in [0, 1]. A voltage between the
     thresholds changes nothing for any duration, which is what makes half-select write schemes
     work. The I-V curve is linear, R = r_on + (r_off - r_on) x, or exponential,
-    R = r_on exp(ln(r_off / r_on) x). Without a window the state moves at a constant rate and is
-    integrated exactly; windows (as for :class:`LinearIonDrift`, on x and the direction of
-    motion) use Runge-Kutta sub-steps. A negative voltage potentiates.
+    R = r_on exp(ln(r_off / r_on) x). A negative voltage potentiates.
+
+    Without a window the state moves at a constant rate, so it is integrated exactly. The windows
+    of :class:`LinearIonDrift` act on x and on the direction of motion, and windowed devices are
+    integrated with Runge-Kutta sub-steps.
 
     The defaults are illustrative (thresholds of +-0.7 V, a 3 nm range crossed in about 100
     nominal 1 us pulses at 1.2 V), not a fit to one device.
@@ -601,3 +604,105 @@ class VTEAM(DeviceModel):
 def field_names(device: DeviceModel) -> list[str]:
     """Return the dataclass field names of a device model, for experiment files."""
     return [f.name for f in fields(device)]
+
+
+CUSTOM = -1
+
+
+@dataclass(frozen=True, eq=False)
+class CustomDevice(DeviceModel):
+    """A device model written by the user as Numba ``@njit`` functions.
+
+    ``update(state, voltage, duration, params) -> new_state`` returns one device's state after
+    a pulse of ``voltage`` volts for ``duration`` seconds, with ``params`` a 1-D float64 array
+    of that device's parameters in the order of ``parameters``. ``conductance(state, params)``
+    returns the device's conductance in siemens. Both run inside fastxbar's compiled Numba
+    pulse kernel, in parallel over word lines, so they must be pure functions.
+
+    Cycle-to-cycle noise scales each pulse's step, ``state + (update(...) - state) * eta``, and
+    the state is then clipped to [state_min, state_max]. Only the "numba" backend compiles
+    custom models; the "numpy" backend evaluates the same functions in pure Python, as a slow
+    reference.
+
+    Examples
+    --------
+    >>> from numba import njit
+    >>> @njit
+    ... def halve_distance(state, voltage, duration, params):
+    ...     return state + 0.5 * (params[1] - state) if voltage > params[0] else state
+    >>> @njit
+    ... def identity(state, params):
+    ...     return state
+    >>> device = CustomDevice(halve_distance, identity, {"v_threshold": 0.5, "g_max": 1e-4},
+    ...                       state_min=0.0, state_max=1e-4, state_initial=0.0)
+    """
+
+    update: object = None
+    """Numba-compiled state update ``(state, voltage, duration, params) -> new_state``."""
+    conductance: object = None
+    """Numba-compiled ``(state, params) -> conductance in siemens``."""
+    parameters: dict = field(default_factory=dict)
+    """Nominal parameter values by name, in SI units."""
+    state_min: float = 0.0
+    """Lowest allowed state."""
+    state_max: float = 1.0
+    """Highest allowed state."""
+    state_initial: float = 0.0
+    """State every device starts from."""
+    kinds: dict = field(default_factory=dict)
+    """Variability class of each parameter ("resistance", "conductance", "step", "threshold"
+    or "fixed", the default), as for the built-in models."""
+    on_is_max: bool = True
+    """Whether the highest state is the highest conductance (used for stuck devices)."""
+
+    model_id: ClassVar[int] = CUSTOM
+
+    def __post_init__(self) -> None:
+        for name in ("update", "conductance"):
+            function = getattr(self, name)
+            if not hasattr(function, "py_func"):
+                raise TypeError(
+                    f"`{name}` must be a Numba @njit function; got {function!r}. "
+                    "Decorate it with numba.njit."
+                )
+        if not self.parameters:
+            raise ValueError("`parameters` must name at least one parameter, e.g. {'g_max': 1e-4}.")
+        for name, value in self.parameters.items():
+            _check_finite(name, value, "SI units")
+        for name, kind in self.kinds.items():
+            if name not in self.parameters:
+                raise ValueError(f"`kinds` names {name!r}, which is not in `parameters`.")
+            if kind not in ("resistance", "conductance", "step", "threshold", "fixed"):
+                raise ValueError(f"Unknown kind {kind!r} for parameter {name!r}.")
+        _check_finite("state_min", self.state_min, "state units")
+        _check_finite("state_max", self.state_max, "state units")
+        if self.state_min >= self.state_max:
+            raise ValueError(
+                f"`state_min` must be below `state_max`; got {self.state_min!r} and {self.state_max!r}."
+            )
+        if not self.state_min <= self.state_initial <= self.state_max:
+            raise ValueError(
+                f"`state_initial` must lie in [state_min, state_max]; got {self.state_initial!r}."
+            )
+
+    @property
+    def param_names(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.parameters)
+
+    @property
+    def param_kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        return tuple(self.kinds.get(name, "fixed") for name in self.parameters)
+
+    def nominal_params(self) -> np.ndarray:
+        return np.array([float(value) for value in self.parameters.values()])
+
+    def initial_state(self, params):
+        return np.full_like(next(iter(params.values())), self.state_initial)
+
+    def on_state(self, params):
+        value = self.state_max if self.on_is_max else self.state_min
+        return np.full_like(next(iter(params.values())), value)
+
+    def off_state(self, params):
+        value = self.state_min if self.on_is_max else self.state_max
+        return np.full_like(next(iter(params.values())), value)
