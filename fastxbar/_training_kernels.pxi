@@ -111,6 +111,7 @@ cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
     # order (+, +, +), (+, -, -), (-, +, -), (-, -, +) of _training_reference.PHASES.
     cdef Py_ssize_t i, j
     cdef int phase
+    cdef bint selected, any_row, any_column
     cdef double polarity, row_sign, column_sign, unselected_row, unselected_column
     if scheme == 0:
         for i in range(row_signs.shape[0]):
@@ -125,11 +126,20 @@ cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
         polarity = 1.0 if phase < 2 else -1.0
         row_sign = 1.0 if phase % 2 == 0 else -1.0
         column_sign = polarity * row_sign
+        any_row = False
+        any_column = False
         for i in range(row_signs.shape[0]):
-            row_voltages[i] = (0.5 if row_signs[i] == row_sign else unselected_row) * polarity * v_write
+            selected = row_signs[i] == row_sign
+            any_row = any_row or selected
+            row_voltages[i] = (0.5 if selected else unselected_row) * polarity * v_write
         for j in range(column_signs.shape[0]):
-            column_voltages[j] = ((-0.5 if column_signs[j] == column_sign else unselected_column)
-                                  * polarity * v_write)
+            selected = column_signs[j] == column_sign
+            any_column = any_column or selected
+            column_voltages[j] = (-0.5 if selected else unselected_column) * polarity * v_write
+        if not (any_row and any_column):
+            # Nothing to write: skip the phase, which would only disturb, but use up its key.
+            pulse_count += 1
+            continue
         write_phase(parallel, n_threads, model, option, state, conductances, device_params,
                     row_voltages, column_voltages, column_signs, False, duration, noise_std,
                     training_pulse_key(base_key, pulse_count), n_substeps, tables)
@@ -269,6 +279,7 @@ cdef uint64_t write_matrix(bint parallel, int n_threads, int model, int option,
     cdef Py_ssize_t i, j, selected
     cdef uint64_t key
     cdef int phase
+    cdef bint any_column
     cdef double polarity, unselected_row, unselected_column
     if scheme == 0:
         key = training_pulse_key(base_key, pulse_count)
@@ -284,6 +295,12 @@ cdef uint64_t write_matrix(bint parallel, int n_threads, int model, int option,
     for selected in range(state.shape[0]):
         for phase in range(2):
             polarity = 1.0 if phase == 0 else -1.0
+            any_column = False
+            for j in range(state.shape[1]):
+                any_column = any_column or signs[selected, j] == polarity
+            if not any_column:
+                pulse_count += 1
+                continue
             for i in range(state.shape[0]):
                 row_voltages[i] = (0.5 if i == selected else unselected_row) * polarity * v_write
             for j in range(state.shape[1]):

@@ -171,12 +171,19 @@ def _write_outer(parallel, model, option, state, conductances, device_params, ro
     unselected_column = 0.0 if scheme == 1 else 1.0 / 6.0
     for phase in range(4):
         polarity, row_sign, column_sign = _PHASES[phase, 0], _PHASES[phase, 1], _PHASES[phase, 2]
+        any_row, any_column = False, False
         for i in range(row_signs.size):
-            fraction = 0.5 if row_signs[i] == row_sign else unselected_row
-            row_voltages[i] = fraction * polarity * v_write
+            selected = row_signs[i] == row_sign
+            any_row = any_row or selected
+            row_voltages[i] = (0.5 if selected else unselected_row) * polarity * v_write
         for j in range(column_signs.size):
-            fraction = -0.5 if column_signs[j] == column_sign else unselected_column
-            column_voltages[j] = fraction * polarity * v_write
+            selected = column_signs[j] == column_sign
+            any_column = any_column or selected
+            column_voltages[j] = (-0.5 if selected else unselected_column) * polarity * v_write
+        if not (any_row and any_column):
+            # Nothing to write: skip the phase, which would only disturb, but use up its key.
+            pulse_count += 1
+            continue
         _write(parallel, model, option, state, conductances, device_params, row_voltages,
                column_voltages, column_signs, 0, duration, noise_std,
                _pulse_key(base_key, pulse_count), n_substeps, bins, cdf, up, down)
@@ -273,6 +280,12 @@ def _write_matrix(parallel, model, option, state, conductances, device_params, s
     column_voltages = np.empty(n_columns)
     for selected in range(n_rows):
         for polarity in (1.0, -1.0):
+            any_column = False
+            for j in range(n_columns):
+                any_column = any_column or signs[selected, j] == polarity
+            if not any_column:
+                pulse_count += 1
+                continue
             for i in range(n_rows):
                 row_voltages[i] = (0.5 if i == selected else unselected_row) * polarity * v_write
             for j in range(n_columns):

@@ -107,15 +107,20 @@ def write_outer(model, option, state, device_params, tables, row_signs, column_s
 
     The ideal scheme is one pulse of ``v_write * row_signs[i] * column_signs[j]`` per device.
     The four-phase schemes run the phases of ``PHASES`` in order, each on the state left by the
-    one before. Returns the next pulse counter.
+    one before. A phase that selects no word line or no bit line is skipped, because it would
+    only disturb half-selected devices, but it still uses up its pulse key. Returns the next
+    pulse counter.
     """
     if scheme == SCHEME_IDEAL:
         voltages = v_write * np.outer(row_signs, column_signs)
         return _pulse(model, option, state, device_params, tables, voltages, duration, noise_std,
                       base_key, pulse_count, n_substeps)
     for polarity, row_sign, column_sign in PHASES:
-        rows, columns = phase_voltages(scheme, polarity, row_signs == row_sign,
-                                       column_signs == column_sign, v_write)
+        selected_rows, selected_columns = row_signs == row_sign, column_signs == column_sign
+        if not (selected_rows.any() and selected_columns.any()):
+            pulse_count += 1
+            continue
+        rows, columns = phase_voltages(scheme, polarity, selected_rows, selected_columns, v_write)
         voltages = rows[:, None] - columns[None, :]
         pulse_count = _pulse(model, option, state, device_params, tables, voltages, duration,
                              noise_std, base_key, pulse_count, n_substeps)
@@ -129,8 +134,8 @@ def write_matrix(model, option, state, device_params, tables, signs, scheme, v_w
     The ideal scheme gives every device its own voltage in one pulse. The V/2 and V/3 schemes
     go row by row: for word line i, one phase of positive polarity selects the bit lines with
     ``signs[i, j] > 0`` and one of negative polarity those with ``signs[i, j] < 0``, so each
-    iteration takes ``2 * n_word_lines`` pulses and half-selects the other devices each time.
-    Returns the next pulse counter.
+    iteration takes ``2 * n_word_lines`` pulse keys and half-selects the other devices each time.
+    A phase without selected bit lines is skipped. Returns the next pulse counter.
     """
     if scheme == SCHEME_IDEAL:
         return _pulse(model, option, state, device_params, tables, v_write * signs, duration,
@@ -139,6 +144,9 @@ def write_matrix(model, option, state, device_params, tables, signs, scheme, v_w
     for i in range(n_rows):
         row_selected = np.arange(n_rows) == i
         for polarity in (1, -1):
+            if not np.any(signs[i] == polarity):
+                pulse_count += 1
+                continue
             rows, columns = phase_voltages(scheme, polarity, row_selected, signs[i] == polarity,
                                            v_write)
             voltages = rows[:, None] - columns[None, :]

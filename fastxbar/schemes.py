@@ -18,7 +18,9 @@ phase  device voltage    selected word lines   selected bit lines
 ====== ================= ===================== ======================
 
 Half-selected devices (a selected line and an unselected one, held at 0 V) see p V/2, which
-moves them unless the device has a threshold above V/2. The V/3 scheme holds unselected word
+moves them unless the device has a threshold above V/2. A device without a threshold is
+half-selected in up to two phases of the polarity opposite to its own write, so its net change
+can nearly cancel. A phase that selects no word line or no bit line is skipped. The V/3 scheme holds unselected word
 lines at -p V/6 and unselected bit lines at +p V/6: half-selected devices see p V/3 and
 unselected ones -p V/3.
 
@@ -64,6 +66,11 @@ def half_select_voltage(v_write: float, scheme: Literal["v/2", "v/3"] = "v/2") -
     return v_write / 2.0 if scheme == "v/2" else v_write / 3.0
 
 
+def _phase_is_empty(phase: tuple[np.ndarray, np.ndarray], v_write: float) -> bool:
+    rows, columns = phase
+    return not (np.any(np.abs(rows) == 0.5 * v_write) and np.any(np.abs(columns) == 0.5 * v_write))
+
+
 def four_phase_voltages(
     row_signs: npt.ArrayLike,
     column_signs: npt.ArrayLike,
@@ -74,7 +81,8 @@ def four_phase_voltages(
 
     ``row_signs`` (n_word_lines,) and ``column_signs`` (n_bit_lines,) hold -1, 0 or 1; a zero
     leaves the line unselected in every phase. Device (i, j) then sees ``v_write * row_signs[i]
-    * column_signs[j]`` in exactly one phase when both signs are non-zero.
+    * column_signs[j]`` in exactly one phase when both signs are non-zero. A phase that selects
+    no word line or no bit line is returned all the same; :func:`write_outer` skips it.
     """
     _check_scheme(scheme, _SCHEME_CODES)
     rows = np.asarray(row_signs, dtype=np.float64)
@@ -151,8 +159,13 @@ def write_outer(
     rows = _check_signs("row_signs", row_signs, (crossbar.n_word_lines,))
     columns = _check_signs("column_signs", column_signs, (crossbar.n_bit_lines,))
     duration = check_duration(duration)
-    for word_line_voltages, bit_line_voltages in four_phase_voltages(rows, columns, v_write, scheme):
-        _apply_phase(crossbar, word_line_voltages, bit_line_voltages, duration, through_lines)
+    for phase in four_phase_voltages(rows, columns, v_write, scheme):
+        # A phase with nothing to write would only disturb; it still uses up a pulse key so that
+        # the crossbar's random draws match the training kernels'.
+        if _phase_is_empty(phase, v_write):
+            crossbar.pulse_count += 1
+            continue
+        _apply_phase(crossbar, *phase, duration, through_lines)
 
 
 def write_signs(
@@ -181,6 +194,9 @@ def write_signs(
     for i in range(n_rows):
         selected_row = np.arange(n_rows) == i
         for polarity in (1, -1):
+            if not np.any(signs[i] == polarity):
+                crossbar.pulse_count += 1
+                continue
             rows, columns = phase_voltages(_SCHEME_CODES[scheme], polarity, selected_row,
                                            signs[i] == polarity, v_write)
             _apply_phase(crossbar, rows, columns, duration, through_lines)

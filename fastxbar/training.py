@@ -152,6 +152,12 @@ class CrossbarNetwork:
     ) -> None:
         if not isinstance(crossbar, Crossbar):
             raise TypeError(f"`crossbar` must be a fastxbar.Crossbar; got {crossbar!r}.")
+        if crossbar.device.model_id < 0:
+            # TODO: compile CustomDevice updates into the training kernels, as the pulse kernels do.
+            raise TypeError(
+                "CrossbarNetwork supports the built-in device models of fastxbar.devices; "
+                f"got {type(crossbar.device).__name__}. Use a built-in model for training."
+            )
         if not isinstance(n_outputs, (int, np.integer)) or n_outputs < 1:
             raise ValueError(f"`n_outputs` must be a positive integer; got {n_outputs!r}.")
         self.weights_layout = _check_choice("weights", weights, WEIGHT_LAYOUTS)
