@@ -301,7 +301,11 @@ def parse_experiment(document: dict, source: str) -> Experiment:
             ("data", "device", "variability", "network", "training")}
     for table, values in base.items():
         _check_keys(source, table, values, set(values) if isinstance(values, dict) else set())
-    device_keys = _device_keys(base["device"]["model"]) if base["device"].get("model") in DEVICE_MODELS else set()
+    if "model" not in base["device"]:
+        raise ExperimentError(source, "device.model", "is missing.",
+                              f"Add model = one of {', '.join(DEVICE_MODELS)} to [device].")
+    _check_choice(source, "device.model", base["device"]["model"], tuple(DEVICE_MODELS))
+    device_keys = _device_keys(base["device"]["model"])
     grid = dict(document.get("sweep", {}))
     _check_keys(source, "sweep", grid, set(grid))
     for key, values in grid.items():
@@ -346,10 +350,20 @@ def _parse_variants(source, entries, device_keys) -> dict:
 
 
 def all_settings(experiment: Experiment):
-    """Yield the merged settings of every grid point and every variant."""
-    model = experiment.base["device"].get("model")
-    device_keys = _device_keys(model) if model in DEVICE_MODELS else set()
+    """Yield the merged settings of the file's own tables, every grid point and every variant.
+
+    The first item checks the values written in the tables even where the sweep replaces them;
+    swept keys missing from the tables take their first swept value there.
+    """
+    device_keys = _device_keys(experiment.base["device"]["model"])
     names = list(experiment.grid)
+    missing = {}
+    for name in names:
+        table = _route(name, device_keys)
+        key = "name" if table == "data" else name
+        if key not in experiment.base[table]:
+            missing[name] = experiment.grid[name][0]
+    yield apply_overrides(experiment.base, missing, device_keys)
     for values in _product([experiment.grid[name] for name in names]):
         yield apply_overrides(experiment.base, dict(zip(names, values)), device_keys)
     for overrides in experiment.variants.values():
