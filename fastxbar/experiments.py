@@ -22,7 +22,8 @@ An experiment file has these tables (see ``experiments/*.toml`` and ``docs/train
     ``g_min = g_max / gratio`` (step models).
 ``[[compare]]``
     Other variants run on the same data sets: a ``label`` and overrides of the keys above, for
-    example ``{label = "GD", rule = "gd", learning_rate = 1.0}``.
+    example ``{label = "GD", rule = "gd", learning_rate = 1.0}``. ``device = {model = ...}``
+    replaces the whole [device] table.
 
 Every run of a grid point or variant trains on the data set drawn for its run index, so the
 grid points and the variants are compared on the same data. Everything is validated by
@@ -152,6 +153,11 @@ def _device_keys(model: str) -> set[str]:
     return names | {"model", "gratio"}
 
 
+def all_device_keys() -> set[str]:
+    """Return every key allowed in [device] for some model, for routing sweep and compare keys."""
+    return set().union(*(_device_keys(model) for model in DEVICE_MODELS))
+
+
 def _route(key: str, device_keys: set[str]) -> str:
     """Return the table that a sweep or compare key belongs to."""
     if key in TRAINING_KEYS:
@@ -160,6 +166,8 @@ def _route(key: str, device_keys: set[str]) -> str:
         return "network"
     if key == "dataset":
         return "data"
+    if key == "device":
+        return "whole device"
     if key in device_keys:
         return "device"
     raise KeyError(key)
@@ -172,6 +180,8 @@ def apply_overrides(base: dict, overrides: dict, device_keys: set[str]) -> dict:
         table = _route(key, device_keys)
         if table == "data":
             settings["data"] = {"name": value}
+        elif table == "whole device":
+            settings["device"] = dict(value)
         else:
             settings[table][key] = value
     return settings
@@ -305,7 +315,9 @@ def parse_experiment(document: dict, source: str) -> Experiment:
         raise ExperimentError(source, "device.model", "is missing.",
                               f"Add model = one of {', '.join(DEVICE_MODELS)} to [device].")
     _check_choice(source, "device.model", base["device"]["model"], tuple(DEVICE_MODELS))
-    device_keys = _device_keys(base["device"]["model"])
+    # A compare entry may switch the model, so routing accepts every model's keys; each run's
+    # merged [device] table is then checked against its own model.
+    device_keys = all_device_keys()
     grid = dict(document.get("sweep", {}))
     _check_keys(source, "sweep", grid, set(grid))
     for key, values in grid.items():
@@ -338,6 +350,9 @@ def _parse_variants(source, entries, device_keys) -> dict:
             raise ExperimentError(source, f"compare[{number}].label", "is missing.",
                                   'Give every [[compare]] entry a label such as label = "GD".')
         overrides = {key: value for key, value in entry.items() if key != "label"}
+        if "device" in overrides and not isinstance(overrides["device"], dict):
+            raise ExperimentError(source, f"compare[{number}].device", "must be a table.",
+                                  'Write device = {model = "LinearIonDrift", ...}.')
         for key in overrides:
             try:
                 _route(key, device_keys)
@@ -355,13 +370,13 @@ def all_settings(experiment: Experiment):
     The first item checks the values written in the tables even where the sweep replaces them;
     swept keys missing from the tables take their first swept value there.
     """
-    device_keys = _device_keys(experiment.base["device"]["model"])
+    device_keys = all_device_keys()
     names = list(experiment.grid)
     missing = {}
     for name in names:
         table = _route(name, device_keys)
         key = "name" if table == "data" else name
-        if key not in experiment.base[table]:
+        if table == "whole device" or key not in experiment.base[table]:
             missing[name] = experiment.grid[name][0]
     yield apply_overrides(experiment.base, missing, device_keys)
     for values in _product([experiment.grid[name] for name in names]):
@@ -444,8 +459,7 @@ def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
     """
     from .sweeps import sweep
 
-    model = experiment.base["device"]["model"]
-    device_keys = sorted(_device_keys(model))
+    device_keys = sorted(all_device_keys())
     dims = {"train_error": ["iteration"], "test_error": ["iteration"]}
     grid = experiment.grid or {"point": [0]}
     main_run = functools.partial(run_point, base=experiment.base, overrides={},
