@@ -29,17 +29,29 @@ cdef inline double sign_of(double value) noexcept nogil:
     return 1.0 if value > 0.0 else (-1.0 if value < 0.0 else 0.0)
 
 
-cdef void update_device(int model, int option, floating[:, ::1] state,
-                        double[:, ::1] conductances, const double[:, :, ::1] device_params,
-                        Py_ssize_t i, Py_ssize_t j, double v, double duration, double noise_std,
-                        uint64_t key, int n_substeps, DeviceTables* tables) noexcept nogil:
-    cdef uint64_t index = <uint64_t>(i * state.shape[1] + j)
-    cdef double eta = noise_factor(key, index, noise_std)
-    cdef double u = uniform_draw(key, index) if model == 3 else 0.0
-    cdef const double* p = &device_params[i, j, 0]
-    state[i, j] = <floating>device_step(model, option, state[i, j], v, duration, p, eta, u,
-                                        n_substeps, tables)
-    conductances[i, j] = device_conductance(model, option, state[i, j], p)
+cdef inline void update_state(int model, int option, floating* state,
+                              const double* device_params, Py_ssize_t n_params,
+                              Py_ssize_t index, double v, double duration, double noise_std,
+                              uint64_t key, int n_substeps, DeviceTables* tables) noexcept nogil:
+    cdef double eta = noise_factor(key, <uint64_t>index, noise_std)
+    cdef double u = uniform_draw(key, <uint64_t>index) if model == 3 else 0.0
+    state[index] = <floating>device_step(model, option, state[index], v, duration,
+                                         device_params + index * n_params, eta, u, n_substeps,
+                                         tables)
+
+
+cdef inline void update_device(int model, int option, floating* state, double* conductances,
+                               const double* device_params, Py_ssize_t n_params,
+                               Py_ssize_t index, double v, double duration, double noise_std,
+                               uint64_t key, int n_substeps, DeviceTables* tables) noexcept nogil:
+    # Raw pointers: a memoryview argument costs two atomic reference-count updates per call,
+    # which the per-device hot loop cannot afford. ``index`` is i * n_bit_lines + j.
+    cdef double eta = noise_factor(key, <uint64_t>index, noise_std)
+    cdef double u = uniform_draw(key, <uint64_t>index) if model == 3 else 0.0
+    cdef const double* p = device_params + index * n_params
+    state[index] = <floating>device_step(model, option, state[index], v, duration, p, eta, u,
+                                         n_substeps, tables)
+    conductances[index] = device_conductance(model, option, state[index], p)
 
 
 cdef void write_phase(bint parallel, int n_threads, int model, int option,
@@ -50,18 +62,62 @@ cdef void write_phase(bint parallel, int n_threads, int model, int option,
                       int n_substeps, DeviceTables* tables) noexcept nogil:
     # product: device (i, j) sees row_voltages[i] * column_signs[j] (ideal per-device write);
     # otherwise it sees row_voltages[i] - column_voltages[j] (a driven phase).
-    cdef Py_ssize_t i, j
+    cdef Py_ssize_t i, j, index
+    cdef Py_ssize_t n_columns = state.shape[1], n_params = device_params.shape[2]
+    cdef floating* state_data = &state[0, 0]
+    cdef double* conductance_data = &conductances[0, 0]
+    cdef const double* params_data = &device_params[0, 0, 0]
+    cdef const double* rows = &row_voltages[0]
+    cdef const double* columns = &column_voltages[0]
+    cdef const double* signs = &column_signs[0]
     cdef double v
     for i in prange(state.shape[0], num_threads=n_threads, use_threads_if=parallel,
                     schedule="static"):
-        for j in range(state.shape[1]):
+        for j in range(n_columns):
             if product:
-                v = row_voltages[i] * column_signs[j]
+                v = rows[i] * signs[j]
             else:
-                v = row_voltages[i] - column_voltages[j]
+                v = rows[i] - columns[j]
             if v != 0.0:
-                update_device(model, option, state, conductances, device_params, i, j, v,
-                              duration, noise_std, key, n_substeps, tables)
+                index = i * n_columns + j
+                update_device(model, option, state_data, conductance_data, params_data,
+                              n_params, index, v, duration, noise_std, key, n_substeps, tables)
+
+
+cdef void write_phases_fused(bint parallel, int n_threads, int model, int option,
+                             floating[:, ::1] state, double[:, ::1] conductances,
+                             const double[:, :, ::1] device_params,
+                             const double[:, ::1] phase_rows, const double[:, ::1] phase_columns,
+                             const uint64_t* keys, const bint* active, double duration,
+                             double noise_std, int n_substeps,
+                             DeviceTables* tables) noexcept nogil:
+    # The four phases in one pass over the array: a device's update depends only on its own
+    # state, so applying its phases in order, device by device, gives the same result as
+    # applying each phase to the whole array in turn, with a quarter of the memory traffic.
+    cdef Py_ssize_t i, j, index, k
+    cdef Py_ssize_t n_columns = state.shape[1], n_params = device_params.shape[2]
+    cdef floating* state_data = &state[0, 0]
+    cdef double* conductance_data = &conductances[0, 0]
+    cdef const double* params_data = &device_params[0, 0, 0]
+    cdef double v, eta, u, x
+    cdef bint moved
+    cdef const double* p
+    for i in prange(state.shape[0], num_threads=n_threads, use_threads_if=parallel,
+                    schedule="static"):
+        for j in range(n_columns):
+            index = i * n_columns + j
+            moved = False
+            for k in range(4):
+                if not active[k]:
+                    continue
+                v = phase_rows[k, i] - phase_columns[k, j]
+                if v != 0.0:
+                    update_state(model, option, state_data, params_data, n_params, index, v,
+                                 duration, noise_std, keys[k], n_substeps, tables)
+                    moved = True
+            if moved:
+                conductance_data[index] = device_conductance(
+                    model, option, state_data[index], params_data + index * n_params)
 
 
 cdef void all_conductances(int model, int option, floating[:, ::1] state,
@@ -105,13 +161,16 @@ cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
                           const double[::1] column_signs, int scheme, double v_write,
                           double duration, double noise_std, uint64_t base_key,
                           uint64_t pulse_count, int n_substeps, DeviceTables* tables,
-                          double[::1] row_voltages, double[::1] column_voltages) noexcept nogil:
+                          double[::1] row_voltages, double[::1] column_voltages,
+                          double[:, ::1] phase_rows, double[:, ::1] phase_columns) noexcept nogil:
     # Phase k has device-voltage sign s = +1 for k < 2 and -1 after, selects word lines whose
     # input sign is r = +1 for even k and -1 for odd k, and bit lines whose sign is s * r: the
     # order (+, +, +), (+, -, -), (-, +, -), (-, -, +) of _training_reference.PHASES.
     cdef Py_ssize_t i, j
     cdef int phase
     cdef bint selected, any_row, any_column
+    cdef bint active[4]
+    cdef uint64_t keys[4]
     cdef double polarity, row_sign, column_sign, unselected_row, unselected_column
     if scheme == 0:
         for i in range(row_signs.shape[0]):
@@ -131,20 +190,19 @@ cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
         for i in range(row_signs.shape[0]):
             selected = row_signs[i] == row_sign
             any_row = any_row or selected
-            row_voltages[i] = (0.5 if selected else unselected_row) * polarity * v_write
+            phase_rows[phase, i] = (0.5 if selected else unselected_row) * polarity * v_write
         for j in range(column_signs.shape[0]):
             selected = column_signs[j] == column_sign
             any_column = any_column or selected
-            column_voltages[j] = (-0.5 if selected else unselected_column) * polarity * v_write
-        if not (any_row and any_column):
-            # Nothing to write: skip the phase, which would only disturb, but use up its key.
-            pulse_count += 1
-            continue
-        write_phase(parallel, n_threads, model, option, state, conductances, device_params,
-                    row_voltages, column_voltages, column_signs, False, duration, noise_std,
-                    training_pulse_key(base_key, pulse_count), n_substeps, tables)
-        pulse_count += 1
-    return pulse_count
+            phase_columns[phase, j] = (-0.5 if selected else unselected_column) * polarity * v_write
+        # A phase with nothing to write is skipped, because it would only disturb, but it
+        # still uses up its pulse key.
+        active[phase] = any_row and any_column
+        keys[phase] = training_pulse_key(base_key, pulse_count + phase)
+    write_phases_fused(parallel, n_threads, model, option, state, conductances, device_params,
+                       phase_rows, phase_columns, keys, active, duration, noise_std, n_substeps,
+                       tables)
+    return pulse_count + 4
 
 
 cdef void column_signs_of(const double[::1] error_signs, const int64_t[::1] plus_columns,
@@ -206,6 +264,8 @@ def usd_online_epoch(int model, int option, floating[:, ::1] state not None,
     cdef double[::1] row_signs = _np.empty(n_rows)
     cdef double[::1] row_voltages = _np.empty(n_rows)
     cdef double[::1] column_voltages = _np.zeros(n_columns)
+    cdef double[:, ::1] phase_rows = _np.empty((4, n_rows))
+    cdef double[:, ::1] phase_columns = _np.empty((4, n_columns))
     with nogil:
         all_conductances(model, option, state, device_params, conductances)
         for n in range(inputs.shape[0]):
@@ -221,7 +281,8 @@ def usd_online_epoch(int model, int option, floating[:, ::1] state not None,
             pulse_count = write_outer(parallel, n_threads, model, option, state, conductances,
                                       device_params, row_signs, column_signs, scheme, v_write,
                                       duration, noise_std, base_key, pulse_count, n_substeps,
-                                      &tables, row_voltages, column_voltages)
+                                      &tables, row_voltages, column_voltages, phase_rows,
+                                      phase_columns)
     return pulse_count
 
 
@@ -286,9 +347,10 @@ cdef uint64_t write_matrix(bint parallel, int n_threads, int model, int option,
         for i in range(state.shape[0]):
             for j in range(state.shape[1]):
                 if signs[i, j] != 0.0:
-                    update_device(model, option, state, conductances, device_params, i, j,
-                                  v_write * signs[i, j], duration, noise_std, key, n_substeps,
-                                  tables)
+                    update_device(model, option, &state[0, 0], &conductances[0, 0],
+                                  &device_params[0, 0, 0], device_params.shape[2],
+                                  i * state.shape[1] + j, v_write * signs[i, j], duration,
+                                  noise_std, key, n_substeps, tables)
         return pulse_count + 1
     unselected_row = 0.0 if scheme == 1 else -1.0 / 6.0
     unselected_column = 0.0 if scheme == 1 else 1.0 / 6.0

@@ -95,6 +95,52 @@ def _write_parallel(model, option, state, conductances, device_params, row_volta
 
 
 @njit(inline="always", **_JIT)
+def _fused_row(model, option, state, conductances, device_params, i, phase_rows, phase_columns,
+               keys, active, duration, noise_std, n_substeps, bins, cdf, up, down):
+    # The four phases of one word line, device by device: a device's update depends only on
+    # its own state, so this equals applying each phase to the whole array in turn, with a
+    # quarter of the memory traffic.
+    n_columns = state.shape[1]
+    for j in range(n_columns):
+        index = i * n_columns + j
+        p = device_params[i, j]
+        x = float(state[i, j])
+        moved = False
+        for k in range(4):
+            if not active[k]:
+                continue
+            v = phase_rows[k, i] - phase_columns[k, j]
+            if v != 0.0:
+                eta = noise_factor(keys[k], index, noise_std)
+                u = uniform_draw(keys[k], index) if model == 3 else 0.0
+                state[i, j] = device_step(model, option, x, v, duration, p, eta, u, n_substeps,
+                                          bins, cdf, up, down)
+                x = float(state[i, j])
+                moved = True
+        if moved:
+            conductances[i, j] = device_conductance(model, option, x, p)
+
+
+@njit(**_JIT)
+def _fused_serial(model, option, state, conductances, device_params, phase_rows, phase_columns,
+                  keys, active, duration, noise_std, n_substeps, bins, cdf, up, down):
+    for i in range(state.shape[0]):
+        _fused_row(model, option, state, conductances, device_params, i, phase_rows,
+                   phase_columns, keys, active, duration, noise_std, n_substeps, bins, cdf, up,
+                   down)
+
+
+@njit(parallel=True, **_JIT)
+def _fused_parallel(model, option, state, conductances, device_params, phase_rows,
+                    phase_columns, keys, active, duration, noise_std, n_substeps, bins, cdf, up,
+                    down):
+    for i in prange(state.shape[0]):
+        _fused_row(model, option, state, conductances, device_params, i, phase_rows,
+                   phase_columns, keys, active, duration, noise_std, n_substeps, bins, cdf, up,
+                   down)
+
+
+@njit(inline="always", **_JIT)
 def _write(parallel, model, option, state, conductances, device_params, row_voltages,
            column_voltages, column_signs, product, duration, noise_std, key, n_substeps, bins,
            cdf, up, down):
@@ -169,26 +215,34 @@ def _write_outer(parallel, model, option, state, conductances, device_params, ro
         return pulse_count + 1
     unselected_row = 0.0 if scheme == 1 else -1.0 / 6.0
     unselected_column = 0.0 if scheme == 1 else 1.0 / 6.0
+    phase_rows = np.empty((4, row_signs.size))
+    phase_columns = np.empty((4, column_signs.size))
+    keys = np.empty(4, dtype=np.uint64)
+    active = np.zeros(4, dtype=np.bool_)
     for phase in range(4):
         polarity, row_sign, column_sign = _PHASES[phase, 0], _PHASES[phase, 1], _PHASES[phase, 2]
         any_row, any_column = False, False
         for i in range(row_signs.size):
             selected = row_signs[i] == row_sign
             any_row = any_row or selected
-            row_voltages[i] = (0.5 if selected else unselected_row) * polarity * v_write
+            phase_rows[phase, i] = (0.5 if selected else unselected_row) * polarity * v_write
         for j in range(column_signs.size):
             selected = column_signs[j] == column_sign
             any_column = any_column or selected
-            column_voltages[j] = (-0.5 if selected else unselected_column) * polarity * v_write
-        if not (any_row and any_column):
-            # Nothing to write: skip the phase, which would only disturb, but use up its key.
-            pulse_count += 1
-            continue
-        _write(parallel, model, option, state, conductances, device_params, row_voltages,
-               column_voltages, column_signs, 0, duration, noise_std,
-               _pulse_key(base_key, pulse_count), n_substeps, bins, cdf, up, down)
-        pulse_count += 1
-    return pulse_count
+            phase_columns[phase, j] = (-0.5 if selected else unselected_column) * polarity * v_write
+        # A phase with nothing to write is skipped, because it would only disturb, but it
+        # still uses up its pulse key.
+        active[phase] = any_row and any_column
+        keys[phase] = _pulse_key(base_key, pulse_count + phase)
+    if parallel:
+        _fused_parallel(model, option, state, conductances, device_params, phase_rows,
+                        phase_columns, keys, active, duration, noise_std, n_substeps, bins, cdf,
+                        up, down)
+    else:
+        _fused_serial(model, option, state, conductances, device_params, phase_rows,
+                      phase_columns, keys, active, duration, noise_std, n_substeps, bins, cdf,
+                      up, down)
+    return pulse_count + 4
 
 
 @njit(**_JIT)
