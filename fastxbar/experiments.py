@@ -60,7 +60,6 @@ DATA_KEYS = {
 }
 #: Outputs of each data set: one for two classes, else one per class.
 DATA_OUTPUTS = {"linear": 1, "iris": 3, "breast_cancer": 1, "digits": 10}
-DATA_FEATURES = {"iris": 4, "breast_cancer": 30, "digits": 64}
 NETWORK_KEYS = {"weights", "v_read", "v_write", "gain", "initial_state", "n_bit_lines"}
 TRAINING_KEYS = {"rule", "mode", "n_iterations", "learning_rate", "schedule", "decay", "scheme",
                  "loss", "targets", "shuffle", "backend"}

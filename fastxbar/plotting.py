@@ -120,8 +120,8 @@ def plot_experiment(dataset: xr.Dataset, path: str | Path, *, metric: str = "tra
     """Write the experiment's figure to ``path`` (PNG) and return the path.
 
     Top row: ``metric`` against iterations, one panel per value of the second swept key and one
-    line per value of the first, with min-max bands over runs; variants with as many iterations
-    are dashed. Bottom row: the value at the last iteration against the first swept key, and the
+    line per value of the first, with min-max bands over runs. Variants with as many iterations
+    are drawn dashed. Bottom row: the value at the last iteration against the first swept key, and the
     variants' own curves.
     """
     plt = _pyplot()

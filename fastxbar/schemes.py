@@ -80,9 +80,9 @@ def four_phase_voltages(
     """Return the (word-line, bit-line) voltages of the four phases, in the order of PHASES.
 
     ``row_signs`` (n_word_lines,) and ``column_signs`` (n_bit_lines,) hold -1, 0 or 1; a zero
-    leaves the line unselected in every phase. Device (i, j) then sees ``v_write * row_signs[i]
-    * column_signs[j]`` in exactly one phase when both signs are non-zero. A phase that selects
-    no word line or no bit line is returned all the same; :func:`write_outer` skips it.
+    leaves the line unselected in every phase. Device (i, j) then gets ``v_write * row_signs[i]
+    * column_signs[j]`` volts in exactly one phase when both signs are non-zero. A phase that selects
+    no word line or no bit line is returned all the same, and :func:`write_outer` skips it.
     """
     _check_scheme(scheme, _SCHEME_CODES)
     rows = np.asarray(row_signs, dtype=np.float64)
@@ -106,8 +106,8 @@ def device_voltages_through_lines(crossbar: Crossbar, word_line_voltages: np.nda
                                   bit_line_voltages: np.ndarray) -> np.ndarray:
     """Return the voltage across each device when the lines are driven through their resistance.
 
-    Word lines are driven at their left ends and bit lines at their bottom ends, the other ends
-    open, as in :func:`fastxbar.solver.solve_network`; devices far from the drivers see less
+    Word lines are driven at their left ends and bit lines at their bottom ends, with the other
+    ends open, as in :func:`fastxbar.solver.solve_network`. Devices far from the drivers get less
     than the applied difference.
     """
     # NOTE: needs fastxbar.solver.solve_network, which lands on main with the nodal solver.
@@ -160,8 +160,8 @@ def write_outer(
     columns = _check_signs("column_signs", column_signs, (crossbar.n_bit_lines,))
     duration = check_duration(duration)
     for phase in four_phase_voltages(rows, columns, v_write, scheme):
-        # A phase with nothing to write would only disturb; it still uses up a pulse key so that
-        # the crossbar's random draws match the training kernels'.
+        # A phase with nothing to write would only disturb. It still uses up a pulse key, so the
+        # crossbar's random draws stay those of the training kernels.
         if _phase_is_empty(phase, v_write):
             crossbar.pulse_count += 1
             continue

@@ -160,6 +160,7 @@ class CrossbarNetwork:
             )
         if not isinstance(n_outputs, (int, np.integer)) or n_outputs < 1:
             raise ValueError(f"`n_outputs` must be a positive integer; got {n_outputs!r}.")
+
         self.weights_layout = _check_choice("weights", weights, WEIGHT_LAYOUTS)
         needed = 2 * n_outputs if weights == "differential" else n_outputs + 1
         if crossbar.n_bit_lines < needed:
@@ -169,11 +170,13 @@ class CrossbarNetwork:
             )
         if crossbar.n_word_lines < 2:
             raise ValueError("The crossbar needs at least 2 word lines: one input and the bias.")
+
         self.crossbar = crossbar
         self.n_outputs = int(n_outputs)
         self.v_read = _check_positive("v_read", v_read, "volts")
         self.v_write = _check_positive("v_write", v_write, "volts")
         self.gain = _check_positive("gain", gain, "dimensionless units")
+
         outputs = np.arange(self.n_outputs, dtype=np.int64)
         if weights == "differential":
             self.plus_columns, self.minus_columns = 2 * outputs, 2 * outputs + 1
@@ -353,13 +356,17 @@ class _Problem:
         self.labels = np.ascontiguousarray(dataset.y_train, dtype=np.int64)
         self.test_labels = np.ascontiguousarray(dataset.y_test, dtype=np.int64)
         self.targets = target_matrix(self.labels, network.n_outputs, *targets)
+        self._device_params = None
 
     def kernel_arguments(self):
         """Return the device arguments shared by both USD kernels."""
         crossbar = self.network.crossbar
-        device_params = np.ascontiguousarray(np.moveaxis(crossbar._params, 0, -1), dtype=np.float64)
-        return (crossbar.device.model_id, crossbar.device.option, crossbar._state, device_params,
-                *crossbar._tables)
+        if self._device_params is None:
+            # One copy per training run: the kernels read each device's parameters contiguously.
+            self._device_params = np.ascontiguousarray(np.moveaxis(crossbar._params, 0, -1),
+                                                       dtype=np.float64)
+        return (crossbar.device.model_id, crossbar.device.option, crossbar._state,
+                self._device_params, *crossbar._tables)
 
     def errors(self):
         network = self.network

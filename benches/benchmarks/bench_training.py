@@ -51,8 +51,8 @@ class OnlineEpochSuite:
         # per sample is what compares).
         n_samples = 10 if SMOKE else (10 if backend == "numpy" else 1000)
         self.network, self.dataset = epoch_problem(n_word_lines, n_samples, backend)
-        warm_network, warm_dataset = epoch_problem(8, 2, backend)
-        online_epoch(warm_network, warm_dataset)  # JIT warm-up
+        for warm_size in (8, 128):  # compile the serial and the threaded kernels first
+            online_epoch(*epoch_problem(warm_size, 2, backend))
 
     def time_epoch(self, backend, n_word_lines):
         online_epoch(self.network, self.dataset)
