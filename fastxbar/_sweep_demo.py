@@ -7,6 +7,7 @@ its module and name; a function defined in a test file or an interactive session
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,14 @@ import numpy as np
 def demo_run(params: dict, seed_sequence: np.random.SeedSequence) -> dict[str, np.ndarray]:
     """Return a noisy decaying curve and its final value for ``params["alpha"]``.
 
-    ``params`` may also set ``n_steps`` (default 8), the length of the ``curve`` output.
+    ``params`` may also set ``offset`` (default 0.0), added to the curve, and ``n_steps``
+    (default 8), the length of the ``curve`` output.
     """
     rng = np.random.default_rng(seed_sequence)
     n_steps = int(params.get("n_steps", 8))
     steps = np.arange(n_steps)
-    curve = np.exp(-params["alpha"] * steps) + 0.01 * rng.standard_normal(n_steps)
+    noise = 0.01 * rng.standard_normal(n_steps)
+    curve = np.exp(-params["alpha"] * steps) + params.get("offset", 0.0) + noise
     return {"final": np.float64(curve[-1]), "curve": curve}
 
 
@@ -37,12 +40,16 @@ def counting_run(
     *,
     call_folder: str,
     interrupt_after: int | None = None,
+    fail_below: float | None = None,
+    sleep_seconds: float = 0.0,
 ) -> dict[str, np.ndarray]:
     """Return :func:`demo_run` and record each call as a file in ``call_folder``.
 
     The file name is the run's spawn key, so a test can tell which runs were called. With
     ``interrupt_after=k``, the call that finds k files already recorded raises
-    KeyboardInterrupt, as a user pressing Ctrl-C would, before running.
+    KeyboardInterrupt, as a user pressing Ctrl-C would, before running. With ``fail_below``,
+    a call whose ``params["alpha"]`` is lower records itself and raises ValueError.
+    ``sleep_seconds`` delays each call, so a test can kill the sweep while it runs.
     """
     folder = Path(call_folder)
     if interrupt_after is not None and len(os.listdir(folder)) >= interrupt_after:
@@ -50,7 +57,23 @@ def counting_run(
     key = "-".join(map(str, seed_sequence.spawn_key))
     with open(folder / f"{key}-{os.urandom(4).hex()}", "w"):
         pass
+    time.sleep(sleep_seconds)
+    if fail_below is not None and params["alpha"] < fail_below:
+        raise ValueError(f"alpha must be at least {fail_below}; got {params['alpha']}")
     return demo_run(params, seed_sequence)
+
+
+def thread_limits_run(params: dict, seed_sequence: np.random.SeedSequence) -> dict[str, np.ndarray]:
+    """Return the thread limits this process sees: fastxbar's default, Numba's and OpenMP's."""
+    import numba
+
+    from ._config import default_threads
+
+    return {
+        "fastxbar_threads": np.int64(default_threads()),
+        "numba_threads": np.int64(numba.get_num_threads()),
+        "omp_threads": np.int64(os.environ.get("OMP_NUM_THREADS", "0")),
+    }
 
 
 def busy_run(params: dict, seed_sequence: np.random.SeedSequence) -> dict[str, np.ndarray]:

@@ -607,21 +607,35 @@ def _outcomes_on_pool(run, seed, tasks, backend) -> Iterator[tuple[_Task, tuple]
 
 
 def _outcomes_on_dask(run, seed, tasks, backend) -> Iterator[tuple[_Task, tuple]]:
-    from distributed import wait as dask_wait
+    from distributed import as_completed
 
     client = backend.client
-    worker_threads = max(1, sum(client.nthreads().values()))
+    window = max(1, sum(client.nthreads().values())) * _TASKS_IN_FLIGHT_PER_WORKER
+    remaining = iter(tasks)
+    pending = {}
 
     def submit(task):
-        return client.submit(
+        future = client.submit(
             _execute_run, run, task.params, seed, task.point_index, task.run_index,
             backend.threads_per_worker, pure=False,
         )
+        pending[future] = task
+        return future
 
-    def wait_for_any(futures):
-        return dask_wait(list(futures), return_when="FIRST_COMPLETED").done
-
-    yield from _windowed(tasks, submit, wait_for_any, worker_threads * _TASKS_IN_FLIGHT_PER_WORKER)
+    # Passing the loop keeps as_completed from looking up a default client, which a Client
+    # made with set_as_default=False is not.
+    initial = [submit(task) for task in itertools.islice(remaining, window)]
+    finished = as_completed(initial, loop=client.loop)
+    try:
+        for future in finished:
+            task = pending.pop(future)
+            yield task, _result_of(future)
+            next_task = next(remaining, None)
+            if next_task is not None:
+                finished.add(submit(next_task))
+    finally:
+        if pending:
+            client.cancel(list(pending))
 
 
 def _windowed(tasks, submit, wait_for_any, window) -> Iterator[tuple[_Task, tuple]]:
