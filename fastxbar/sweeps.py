@@ -170,7 +170,8 @@ def sweep(
         One variable per output over (grid parameters..., "run", output dimensions...). Integer
         and boolean outputs become float64 so that failed runs can be NaN. ``attrs`` holds
         ``seed``, ``n_runs``, ``n_runs_total``, ``n_failed`` and ``failed_runs`` (JSON text of
-        a list of :meth:`RunFailure.to_json`); read it with :func:`failed_runs`.
+        a list of :meth:`RunFailure.to_json`, sorted by grid point and run); read it with
+        :func:`failed_runs`.
 
     Notes
     -----
@@ -206,6 +207,8 @@ def sweep(
     )
 
     failures = _execute(run, seed, tasks, backend, collector, sweep_store, progress)
+    # Sorted by position, so the list does not depend on the order in which workers finished.
+    failures.sort(key=lambda failure: (failure.point_index, failure.run_index))
 
     dataset = _to_dataset(collector, values, seed, n_runs, failures)
     logger.info("Sweep finished: %d runs succeeded, %d failed.", collector.n_added, len(failures))
