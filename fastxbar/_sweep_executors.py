@@ -124,15 +124,22 @@ def _check_outputs(outputs: object) -> dict[str, np.ndarray]:
 
 @dataclass
 class Backend:
-    kind: str  # "in-process", "local" or "dask"
+    """Where the runs go: kind "in-process", "local" (process pool) or "dask"."""
+
+    kind: str
     description: str
     n_workers: int = 1
     threads_per_worker: int = 1
     client: object = None
-    close_client: bool = False
+    #: Scheduler address to which a Client is connected for the sweep, when no Client was given.
+    address: str | None = None
 
 
 def choose_backend(run, executor, n_workers, threads_per_worker) -> Backend:
+    """Check the executor arguments and ``run``, and return the Backend they select.
+
+    Nothing is started or connected here, so invalid arguments raise before any work.
+    """
     if not callable(run):
         raise TypeError(f"`run` must be callable as run(params, seed_sequence); got {run!r}.")
     if isinstance(executor, str) and executor == "local":
@@ -150,8 +157,6 @@ def choose_backend(run, executor, n_workers, threads_per_worker) -> Backend:
         try:
             pickle.dumps(run)
         except Exception as error:
-            if backend.close_client:
-                backend.client.close()
             raise TypeError(
                 f"`run` must be picklable to run in worker processes ({error}). Define it at the "
                 "top level of an importable module, or pass n_workers=1 to run in this process."
@@ -190,19 +195,25 @@ def _dask_backend(executor, n_workers, threads_per_worker) -> Backend:
     # scheduler does not report them; size the cluster's threads per worker to match.
     if not isinstance(executor, str):
         return Backend("dask", f"Dask scheduler {executor.scheduler.address}", 1, threads_per_worker, executor)
+    return Backend("dask", f"Dask scheduler {executor}", 1, threads_per_worker, address=executor)
+
+
+def _connect(address: str):
     from distributed import Client
 
     try:
-        client = Client(executor, set_as_default=False)
+        return Client(address, set_as_default=False)
     except OSError as error:
         raise OSError(
-            f"Could not connect to the Dask scheduler at {executor!r} ({error}). Check the "
+            f"Could not connect to the Dask scheduler at {address!r} ({error}). Check the "
             "address and that `dask scheduler` is running there."
         ) from error
-    return Backend("dask", f"Dask scheduler {executor}", 1, threads_per_worker, client, close_client=True)
 
 
 def outcomes(run, seed, tasks, backend) -> Iterator[tuple[Task, tuple]]:
+    """Yield ``(task, outcome)`` for every task as its run finishes, in any order."""
+    if not tasks:
+        return
     if backend.kind == "in-process":
         for task in tasks:
             yield task, execute_run(run, task.params, seed, task.point_index, task.run_index, None)
@@ -249,9 +260,19 @@ def _outcomes_on_pool(run, seed, tasks, backend) -> Iterator[tuple[Task, tuple]]
 
 
 def _outcomes_on_dask(run, seed, tasks, backend) -> Iterator[tuple[Task, tuple]]:
+    if backend.client is None:
+        client = _connect(backend.address)
+        try:
+            yield from _outcomes_on_client(run, seed, tasks, backend, client)
+        finally:
+            client.close()
+    else:
+        yield from _outcomes_on_client(run, seed, tasks, backend, backend.client)
+
+
+def _outcomes_on_client(run, seed, tasks, backend, client) -> Iterator[tuple[Task, tuple]]:
     from distributed import as_completed
 
-    client = backend.client
     window = max(1, sum(client.nthreads().values())) * _TASKS_IN_FLIGHT_PER_WORKER
     remaining = iter(tasks)
     pending = {}

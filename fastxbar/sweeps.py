@@ -377,8 +377,6 @@ def _execute(run, seed, tasks, backend, collector, sweep_store, progress) -> lis
             bar.update(1)
     finally:
         bar.close()
-        if backend.close_client:
-            backend.client.close()
     return failures
 
 

@@ -342,6 +342,7 @@ def test_summarize_writes_row_per_point(tmp_path):
         ({"alpha": [0.5]}, {"seed": -1}, ValueError, "`seed` must be a non-negative integer"),
         ({"alpha": [0.5]}, {"executor": "threads"}, ValueError, "`executor` must be 'local'"),
         ({"alpha": [0.5]}, {"n_workers": 0}, ValueError, "`n_workers` must be a positive integer"),
+        ({"alpha": [0.5]}, {"executor": "tcp://127.0.0.1:1"}, ValueError, "applies only to executor='local'"),
         ({"alpha": [0.5]}, {"output_dims": {"curve": "step"}}, TypeError, r"For one dimension write \['step'\]"),
     ],
 )
@@ -385,4 +386,5 @@ def test_pool_workers_get_thread_limit():
 def test_wrong_output_dims_raise():
     with pytest.raises(ValueError, match=r"names 2 dimensions .* has 1"):
         sweep(demo_run, {"alpha": [0.5]}, 1, output_dims={"curve": ["a", "b"]}, n_workers=1, progress=False)
+
 
