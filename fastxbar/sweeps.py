@@ -157,13 +157,13 @@ def sweep(
     values = validate_grid(grid, allowed_parameters, parameter_types)
     n_runs = check_count("n_runs", n_runs)
     seed = _check_seed(seed)
-    output_dims = _check_output_dims(output_dims)
+    output_dims = _check_output_dims(output_dims, [*values, "run"])
     threads_per_worker = check_count("threads_per_worker", threads_per_worker)
     backend = choose_backend(run, executor, n_workers, threads_per_worker)
 
     names = list(values)
     grid_shape = tuple(len(values[name]) for name in names)
-    collector = _ResultCollector(grid_shape, n_runs, output_dims)
+    collector = _ResultCollector(grid_shape, n_runs, output_dims, [*names, "run"])
     sweep_store = None
     if store is not None:
         sweep_store = SweepStore(store)
@@ -318,7 +318,7 @@ def _check_seed(seed: object) -> int:
     return int(seed)
 
 
-def _check_output_dims(output_dims: object) -> dict[str, list[str]] | None:
+def _check_output_dims(output_dims: object, reserved: list[str]) -> dict[str, list[str]] | None:
     if output_dims is None:
         return None
     if not isinstance(output_dims, Mapping):
@@ -330,6 +330,12 @@ def _check_output_dims(output_dims: object) -> dict[str, list[str]] | None:
                 f"output_dims[{name!r}] must be a list of dimension names; got {dims!r}. "
                 f"For one dimension write [{dims!r}]."
             )
+        for dim in dims:
+            if dim in reserved:
+                raise ValueError(
+                    f"output_dims[{name!r}] contains {dim!r}, which is already a dimension of the "
+                    f"result (the grid parameters and 'run'); rename that output dimension."
+                )
         checked[str(name)] = list(dims)
     return checked
 
@@ -381,10 +387,17 @@ def _execute(run, seed, tasks, backend, collector, sweep_store, progress) -> lis
 
 
 class _ResultCollector:
-    """Arrays of every output over (grid point, run), allocated on the first result."""
+    """Arrays of every output over (grid point, run), allocated on the first result.
 
-    def __init__(self, grid_shape: tuple[int, ...], n_runs: int, output_dims: dict | None) -> None:
+    NOTE: every result is held in memory to build the Dataset, so a sweep whose results do
+    not fit in memory needs a lazily loaded store (for example zarr), which is not written yet.
+    """
+
+    def __init__(
+        self, grid_shape: tuple[int, ...], n_runs: int, output_dims: dict | None, reserved: list[str]
+    ) -> None:
         self.output_dims = output_dims or {}
+        self.reserved = reserved
         self.prefix_shape = grid_shape + (n_runs,)
         self.finished = np.zeros(self.prefix_shape, dtype=bool)
         self.arrays: dict[str, np.ndarray] = {}
@@ -421,6 +434,11 @@ class _ResultCollector:
         self.n_added += 1
 
     def _dims_of(self, name: str, ndim: int) -> list[str]:
+        if name in self.reserved:
+            raise ValueError(
+                f"The run function returns an output named {name!r}, which is already a "
+                "dimension of the result (the grid parameters and 'run'); rename that output."
+            )
         dims = self.output_dims.get(name, [f"{name}_dim_{k}" for k in range(ndim)])
         if len(dims) != ndim:
             raise ValueError(

@@ -344,6 +344,7 @@ def test_summarize_writes_row_per_point(tmp_path):
         ({"alpha": [0.5]}, {"n_workers": 0}, ValueError, "`n_workers` must be a positive integer"),
         ({"alpha": [0.5]}, {"executor": "tcp://127.0.0.1:1"}, ValueError, "applies only to executor='local'"),
         ({"alpha": [0.5]}, {"output_dims": {"curve": "step"}}, TypeError, r"For one dimension write \['step'\]"),
+        ({"alpha": [0.5]}, {"output_dims": {"curve": ["alpha"]}}, ValueError, "rename that output dimension"),
     ],
 )
 def test_bad_arguments_raise_before_any_run(tmp_path, grid, kwargs, error, message):
@@ -388,3 +389,6 @@ def test_wrong_output_dims_raise():
         sweep(demo_run, {"alpha": [0.5]}, 1, output_dims={"curve": ["a", "b"]}, n_workers=1, progress=False)
 
 
+def test_output_named_like_parameter_raises():
+    with pytest.raises(ValueError, match="output named 'final'.* rename that output"):
+        sweep(demo_run, {"final": [0.5], "alpha": [0.5]}, 1, n_workers=1, progress=False)
