@@ -1,7 +1,8 @@
 """Small run functions for :func:`fastxbar.sweeps.sweep`, used by its tests and benchmark.
 
-They live in an importable module because spawned worker processes import a run function by
-its module and name; a function defined in a test file or an interactive session is not found.
+Spawned worker processes import a run function by its module and name. These functions live in
+an importable module for that reason, because a function defined in a test file or an
+interactive session is not found there.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def counting_run(
 
 
 def thread_limits_run(params: dict, seed_sequence: np.random.SeedSequence) -> dict[str, np.ndarray]:
-    """Return the thread limits this process sees: fastxbar's default, Numba's and OpenMP's."""
+    """Return the thread limits of this process: fastxbar's default, Numba's and OpenMP's."""
     import numba
 
     from ._config import default_threads
@@ -80,7 +81,7 @@ def busy_run(params: dict, seed_sequence: np.random.SeedSequence) -> dict[str, n
     """Return the mean of a logistic-map orbit after a CPU-bound pure-Python loop.
 
     ``params["n_iterations"]`` (default 5 000 000) sets the work; the default took 0.19 s on
-    one core of the Xeon machine named in benches/README.md. Pure Python holds one core and
+    one core of the Xeon machine named in benches/README.md. Pure Python uses one core and
     starts no threads, so the speed-up over worker processes measures the executor alone.
     """
     rng = np.random.default_rng(seed_sequence)

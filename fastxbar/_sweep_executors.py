@@ -31,8 +31,8 @@ THREAD_VARIABLES = (
     "FASTXBAR_NUM_THREADS",
 )
 
-#: Tasks kept in flight per worker thread, so workers never wait for the next submission while
-#: memory stays bounded for sweeps of millions of runs.
+#: Tasks submitted ahead per worker thread: enough that a worker usually finds its next task
+#: queued, few enough that memory stays bounded for sweeps of millions of runs.
 _TASKS_IN_FLIGHT_PER_WORKER = 2
 
 
@@ -124,7 +124,7 @@ def _check_outputs(outputs: object) -> dict[str, np.ndarray]:
 
 @dataclass
 class Backend:
-    """Where the runs go: kind "in-process", "local" (process pool) or "dask"."""
+    """Executor selected for a sweep, of kind "in-process", "local" (process pool) or "dask"."""
 
     kind: str
     description: str
@@ -191,8 +191,8 @@ def _dask_backend(executor, n_workers, threads_per_worker) -> Backend:
             "`n_workers` applies only to executor='local'; size the Dask cluster instead and "
             "leave n_workers=None."
         )
-    # NOTE: the cores of Dask workers are not checked against threads_per_worker, because the
-    # scheduler does not report them; size the cluster's threads per worker to match.
+    # NOTE: threads_per_worker is not checked against the cores of Dask workers, because the
+    # scheduler does not report them. The user sizes the cluster's threads per worker to match.
     if not isinstance(executor, str):
         return Backend("dask", f"Dask scheduler {executor.scheduler.address}", 1, threads_per_worker, executor)
     return Backend("dask", f"Dask scheduler {executor}", 1, threads_per_worker, address=executor)

@@ -31,7 +31,10 @@ _TEMPORARY_PREFIX = ".tmp-"
 
 
 class StoreMismatchError(ValueError):
-    """A store folder holds a sweep with a different grid, seed, n_runs or run function."""
+    """Error raised when a store folder contains a different sweep.
+
+    The grid, seed, output_dims or run function differ, or the store has more runs per point.
+    """
 
 
 def to_json_value(value: object, parameter: str) -> object:
@@ -102,7 +105,7 @@ class SweepStore:
         self.manifest_path = self.folder / MANIFEST_NAME
 
     def open(self, manifest: dict) -> None:
-        """Create the store, or check that an existing one holds the same sweep.
+        """Create the store, or check that an existing one contains the same sweep.
 
         ``n_runs`` may grow between calls: run seeds do not depend on it, so the stored runs stay
         valid and the manifest is updated. Any other difference raises StoreMismatchError.

@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 class SweepFailedError(RuntimeError):
     """Raised by ``sweep(..., raise_on_failure=True)`` after all runs ended and some failed.
 
-    ``dataset`` holds every result (failed runs are NaN) and ``failures`` the failed runs.
+    ``dataset`` contains every result (failed runs are NaN) and ``failures`` the failed runs.
     """
 
     def __init__(self, dataset: xr.Dataset, failures: list[RunFailure]) -> None:
@@ -143,7 +143,7 @@ def sweep(
     -------
     xarray.Dataset
         One variable per output over (grid parameters..., "run", output dimensions...). Integer
-        and boolean outputs become float64 so that failed runs can be NaN. ``attrs`` holds
+        and boolean outputs become float64 so that failed runs can be NaN. ``attrs`` contains
         ``seed``, ``n_runs``, ``n_runs_total``, ``n_failed`` and ``failed_runs`` (JSON text of
         a list of :meth:`RunFailure.to_json`, sorted by grid point and run); read it with
         :func:`failed_runs`.
@@ -211,8 +211,8 @@ def validate_grid(
     """Return ``grid`` as a dict of lists after checking it; raise before any run starts.
 
     ``allowed_parameters`` rejects other names. ``parameter_types`` maps a name to the type (or
-    tuple of types) each of its values must have; an int is accepted where float is expected,
-    and a bool never counts as a number.
+    tuple of types) that each of its values must have. An int is accepted where float is
+    expected, but a bool never counts as a number.
     """
     if not isinstance(grid, Mapping):
         raise TypeError(f"`grid` must be a mapping of parameter name to a list of values; got {grid!r}.")
@@ -423,7 +423,10 @@ class _ResultCollector:
     def add(self, point_index: tuple[int, ...], run_index: int, outputs: dict[str, np.ndarray]) -> None:
         problem = self.check(outputs)
         if problem is not None:
-            raise ValueError(f"Stored run {run_index} of grid point {point_index} does not match: {problem}")
+            raise ValueError(
+                f"Stored run {run_index} of grid point {point_index} does not match the others: "
+                f"{problem} Pass a new folder as `store`."
+            )
         for name, array in outputs.items():
             if name not in self.arrays:
                 self.dims[name] = self._dims_of(name, array.ndim)
