@@ -252,8 +252,10 @@ def _outcomes_on_pool(run, seed, tasks, backend) -> Iterator[tuple[Task, tuple]]
         # runs already finished are kept in the store, but the sweep stops here.
         raise RuntimeError(
             f"A local worker process exited unexpectedly ({error}). Runs finished so far are "
-            "kept in the store, if one was given; call sweep again with the same arguments to "
-            "resume, or pass n_workers=1 to see the error in this process."
+            "kept in the store, if one was given, and calling sweep again with the same "
+            "arguments resumes. Pass n_workers=1 to see the error in this process. A script "
+            "that calls sweep must do so under `if __name__ == '__main__':`, because each "
+            "spawned worker imports the script."
         ) from error
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -91,6 +91,9 @@ def test_executors_give_identical_arrays():
     ) as cluster:
         with distributed.Client(cluster, set_as_default=False) as client:
             on_client = sweep(demo_run, grid, N_RUNS, seed=3, output_dims=OUTPUT_DIMS, executor=client, progress=False)
+            with_failures = sweep(
+                failing_run, {"alpha": [0.5, -1.0]}, 2, output_dims=OUTPUT_DIMS, executor=client, progress=False
+            )
         on_address = sweep(
             demo_run, grid, N_RUNS, seed=3, output_dims=OUTPUT_DIMS, executor=cluster.scheduler_address, progress=False
         )
@@ -98,6 +101,9 @@ def test_executors_give_identical_arrays():
     xr.testing.assert_identical(local, in_process)
     xr.testing.assert_identical(on_client, in_process)
     xr.testing.assert_identical(on_address, in_process)
+    assert with_failures.attrs["n_failed"] == 2
+    assert [f["point_index"] for f in failed_runs(with_failures)] == [[1], [1]]
+    assert np.isfinite(with_failures["final"].sel(alpha=0.5).values).all()
 
 
 def test_different_seed_changes_results():
@@ -345,6 +351,7 @@ def test_summarize_writes_row_per_point(tmp_path):
         ({"alpha": [0.5]}, {"executor": "tcp://127.0.0.1:1"}, ValueError, "applies only to executor='local'"),
         ({"alpha": [0.5]}, {"output_dims": {"curve": "step"}}, TypeError, r"For one dimension write \['step'\]"),
         ({"alpha": [0.5]}, {"output_dims": {"curve": ["alpha"]}}, ValueError, "rename that output dimension"),
+        ({"alpha": [0.5, {1, 2}]}, {}, TypeError, "cannot be written to sweep.json"),
     ],
 )
 def test_bad_arguments_raise_before_any_run(tmp_path, grid, kwargs, error, message):
@@ -392,3 +399,8 @@ def test_wrong_output_dims_raise():
 def test_output_named_like_parameter_raises():
     with pytest.raises(ValueError, match="output named 'final'.* rename that output"):
         sweep(demo_run, {"final": [0.5], "alpha": [0.5]}, 1, n_workers=1, progress=False)
+
+
+def test_progress_bar_counts_runs(capsys):
+    sweep(demo_run, {"alpha": [0.5, 1.0]}, 3, n_workers=1, progress=True)
+    assert "6/6" in capsys.readouterr().err
