@@ -469,8 +469,13 @@ def _to_dataset(collector, values, seed, n_runs, failures) -> xr.Dataset:
 
 
 def _coordinate(values: list) -> np.ndarray:
-    if any(isinstance(value, (list, tuple, np.ndarray)) for value in values):
+    sequences = any(isinstance(value, (list, tuple, np.ndarray)) for value in values)
+    coordinate = None if sequences else np.asarray(values)
+    # NumPy turns [1, "a"] into the strings ["1", "a"], so mixed values keep their own types.
+    mixed_strings = coordinate is not None and coordinate.dtype.kind == "U" and not all(
+        isinstance(value, str) for value in values
+    )
+    if coordinate is None or mixed_strings:
         coordinate = np.empty(len(values), dtype=object)
         coordinate[:] = [tuple(value) if isinstance(value, list) else value for value in values]
-        return coordinate
-    return np.asarray(values)
+    return coordinate

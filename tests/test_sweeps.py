@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import xarray as xr
 
 from fastxbar._sweep_demo import counting_run, demo_run, failing_run, thread_limits_run
@@ -94,6 +96,7 @@ def test_executors_give_identical_arrays():
             with_failures = sweep(
                 failing_run, {"alpha": [0.5, -1.0]}, 2, output_dims=OUTPUT_DIMS, executor=client, progress=False
             )
+            thread_limits = sweep(thread_limits_run, {"alpha": [0.5]}, 2, executor=client, progress=False)
         on_address = sweep(
             demo_run, grid, N_RUNS, seed=3, output_dims=OUTPUT_DIMS, executor=cluster.scheduler_address, progress=False
         )
@@ -104,6 +107,30 @@ def test_executors_give_identical_arrays():
     assert with_failures.attrs["n_failed"] == 2
     assert [f["point_index"] for f in failed_runs(with_failures)] == [[1], [1]]
     assert np.isfinite(with_failures["final"].sel(alpha=0.5).values).all()
+    for name in ("fastxbar_threads", "numba_threads", "omp_threads"):
+        assert (thread_limits[name].values == 1).all(), name
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    n_runs=st.integers(1, 3),
+    seed=st.integers(0, 2**64),
+)
+def test_any_grid_matches_naive_loop(sizes, n_runs, seed):
+    grid = {f"p{k}": [0.1 * (k + 1) * (i + 1) for i in range(size)] for k, size in enumerate(sizes)}
+    grid["alpha"] = [0.5]
+    dataset = sweep(demo_run, grid, n_runs, seed=seed, n_workers=1, progress=False)
+    reference = naive_sweep(demo_run, grid, n_runs, seed)
+
+    assert dataset["final"].shape == tuple(sizes) + (1, n_runs)
+    for index, value in reference["final"].items():
+        assert dataset["final"].values[index] == value
+
+
+def test_mixed_grid_values_keep_types():
+    dataset = sweep(demo_run, {"alpha": [0.5], "label": [1, "a"]}, 1, n_workers=1, progress=False)
+    assert list(dataset["label"].values) == [1, "a"]
 
 
 def test_different_seed_changes_results():
