@@ -238,7 +238,7 @@ def summarize(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write a CSV with one row per grid point: mean, min and max of each output over runs.
 
     Scalar outputs are summarised as they are and 1-d outputs (curves) by their last value.
-    Outputs with more dimensions are left out. NaN entries (failed runs) are ignored, and the
+    Complex outputs and outputs with more dimensions are left out. NaN entries (failed runs) are ignored, and the
     ``n_failed`` column counts the failed runs of each grid point. Returns ``path``.
     """
     names = [name for name in dataset.coords if name != "run" and name in dataset.dims]
@@ -248,6 +248,9 @@ def summarize(dataset: xr.Dataset, path: str | os.PathLike) -> Path:
         extra_dims = [dim for dim in variable.dims if dim not in run_dims]
         if len(extra_dims) > 1:
             logger.info("Summary leaves out %r: it has %d output dimensions.", name, len(extra_dims))
+            continue
+        if variable.dtype.kind == "c":
+            logger.info("Summary leaves out %r: its values are complex.", name)
             continue
         summarised[name] = variable.isel({extra_dims[0]: -1}) if extra_dims else variable
     failures_per_point: dict[tuple, int] = {}
