@@ -248,8 +248,8 @@ def _outcomes_on_pool(run, seed, tasks, backend) -> Iterator[tuple[Task, tuple]]
     try:
         yield from _windowed(tasks, submit, wait_for_any, backend.n_workers * _TASKS_IN_FLIGHT_PER_WORKER)
     except BrokenProcessPool as error:
-        # NOTE: a worker that dies (segmentation fault, out of memory) ends the whole pool; the
-        # runs already finished are kept in the store, but the sweep stops here.
+        # NOTE: a worker that dies (segmentation fault, out of memory) breaks the whole pool, so
+        # the sweep stops here. Runs already finished stay in the store.
         raise RuntimeError(
             f"A local worker process exited unexpectedly ({error}). Runs finished so far are "
             "kept in the store, if one was given, and calling sweep again with the same "
@@ -328,9 +328,9 @@ def _result_of(future) -> tuple:
     except BrokenProcessPool:
         raise
     except Exception as error:
-        # The run itself never raises here (its errors are caught in the worker), so this is a
-        # failure of the executor: a Dask worker that was lost, or a result that cannot be
-        # unpickled.
+        # execute_run catches every Exception of the run in the worker, so an Exception here
+        # comes from the executor, for example a lost Dask worker or a result that cannot be
+        # unpickled. KeyboardInterrupt and SystemExit of the run still propagate.
         return "failed", f"{type(error).__name__}: {error}", traceback.format_exc()
 
 
