@@ -168,7 +168,7 @@ KILLED_SWEEP = """
 import functools, sys
 from fastxbar._sweep_demo import counting_run
 from fastxbar.sweeps import sweep
-run = functools.partial(counting_run, call_folder=sys.argv[1], sleep_seconds=0.05)
+run = functools.partial(counting_run, call_folder=sys.argv[1], sleep_seconds=0.1)
 sweep(run, {"alpha": [0.1, 0.5, 1.0], "offset": [0.0, 1.0]}, 3, seed=2,
       output_dims={"curve": ["step"]}, store=sys.argv[2], n_workers=1, progress=False)
 """
