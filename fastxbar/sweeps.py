@@ -34,6 +34,7 @@ from ._sweep_executors import (
 from ._sweep_store import SweepStore, StoreMismatchError, make_manifest, to_json_value
 
 __all__ = [
+    "THREAD_VARIABLES",
     "RunFailure",
     "StoreMismatchError",
     "SweepFailedError",
