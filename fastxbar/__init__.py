@@ -6,9 +6,10 @@ hot loop available as a NumPy reference and as compiled Numba and Cython kernels
 
 from . import devices
 from .crossbar import Crossbar
+from .sweeps import sweep
 from .variability import Variability
 
-__all__ = ["Crossbar", "Variability", "devices", "openmp_enabled"]
+__all__ = ["Crossbar", "Variability", "devices", "openmp_enabled", "sweep"]
 __version__ = "0.1.0"
 
 
