@@ -354,6 +354,8 @@ cdef uint64_t write_matrix(bint parallel, int n_threads, int model, int option,
         return pulse_count + 1
     unselected_row = 0.0 if scheme == 1 else -1.0 / 6.0
     unselected_column = 0.0 if scheme == 1 else 1.0 / 6.0
+    # TODO: fuse these 2 * n_word_lines phases into one pass, as write_outer does, so that
+    # row-by-row batch writes of large arrays stop streaming the whole array per phase.
     for selected in range(state.shape[0]):
         for phase in range(2):
             polarity = 1.0 if phase == 0 else -1.0

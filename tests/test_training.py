@@ -1,4 +1,4 @@
-"""Training: compiled epochs against the NumPy reference, seeds, rules and the paper's task."""
+"""Training: compiled epochs against the NumPy reference, seeds, rules and the 20-input task of Nair and Dudek (2015)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,5 @@
-"""asv benchmarks of in-situ training: one online USD epoch, 50 online epochs, the paper's figure.
+"""asv benchmarks of in-situ training: one online USD epoch, the 20-input task of Nair and Dudek
+(MEMRISYS 2015) and its figure.
 
 ``FASTXBAR_BENCH_SMOKE=1`` shrinks every case to a quick smoke run.
 """
@@ -49,7 +50,9 @@ class OnlineEpochSuite:
     def setup(self, backend, n_word_lines):
         # The NumPy reference runs 10 samples, the compiled kernels the full 1000 (the time
         # per sample is what compares).
-        n_samples = 10 if SMOKE else (10 if backend == "numpy" else 1000)
+        n_samples = 1000
+        if SMOKE or backend == "numpy":
+            n_samples = 10
         self.network, self.dataset = epoch_problem(n_word_lines, n_samples, backend)
         for warm_size in (8, 128):  # compile the serial and the threaded kernels first
             online_epoch(*epoch_problem(warm_size, 2, backend))
@@ -59,7 +62,7 @@ class OnlineEpochSuite:
 
 
 class PaperTaskSuite:
-    """50 online USD epochs and 200 batch iterations on the 20-input task of the paper."""
+    """50 online USD epochs and 200 batch iterations on the 20-input task of Nair and Dudek."""
 
     params = ["numba", "cython"]
     param_names = ["backend"]

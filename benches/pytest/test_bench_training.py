@@ -1,4 +1,5 @@
-"""pytest-benchmark: USD epochs per backend beside the NumPy reference, and the paper's task.
+"""pytest-benchmark: USD epochs per backend beside the NumPy reference, and the 20-input task
+of Nair and Dudek (MEMRISYS 2015).
 
 Run with ``pytest benches/pytest/test_bench_training.py --benchmark-only``;
 ``FASTXBAR_BENCH_SMOKE=1`` keeps it small. The 1024 x 1024 epoch runs 20 samples per backend so
