@@ -454,7 +454,8 @@ def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
 
     The result holds ``train_error`` and ``test_error`` over (grid keys..., run, iteration) and,
     per variant ``label``, ``{label}/train_error`` and ``{label}/test_error`` over (run,
-    ``{label}/iteration``).
+    ``{label}/iteration``). ``attrs["n_failed"]`` counts the runs that raised; their entries
+    are NaN.
     """
     from .sweeps import sweep
 
@@ -468,6 +469,7 @@ def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
                                      device_keys=device_keys)
     result = sweep(main_run, grid, experiment.runs, seed=experiment.seed, output_dims=dims,
                    executor=executor, n_workers=n_workers, progress=progress)
+    n_failed = int(result.attrs.get("n_failed", 0))
     if not experiment.grid:
         result = result.isel(point=0, drop=True)
     variables = dict(result.data_vars)
@@ -478,11 +480,13 @@ def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
         curves = sweep(run, {"variant": [label]}, experiment.runs, seed=experiment.seed,
                        output_dims={key: [f"{label}/iteration"] for key in dims},
                        executor=executor, n_workers=n_workers, progress=progress)
+        n_failed += int(curves.attrs.get("n_failed", 0))
         for key in dims:
             variables[f"{label}/{key}"] = curves[key].isel(variant=0, drop=True)
     dataset = xr.Dataset(variables)
     dataset.attrs.update(name=experiment.name, description=experiment.description,
-                         seed=experiment.seed, runs=experiment.runs, metric=experiment.metric)
+                         seed=experiment.seed, runs=experiment.runs, metric=experiment.metric,
+                         n_failed=n_failed)
     return dataset
 
 
