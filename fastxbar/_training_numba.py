@@ -94,9 +94,9 @@ def _write_parallel(model, option, state, conductances, device_params, row_volta
                    n_substeps, bins, cdf, up, down)
 
 
-# NOTE: every device_step call below passes the parameter view and the table arrays, and Numba
-# updates their reference counts on each call, so these kernels run about 3 to 6 times slower
-# than the Cython ones (1024 x 1024 epoch and 21 x 2 online epochs in benches/README.md).
+# NOTE: with the model known only at run time, a device_step call costs about 70 ns here (about
+# 2 ns for a direct call of one model's private update), so these kernels run 3 to 9 times
+# slower than the Cython ones (benches/README.md). A loop specialised per model would fix it.
 @njit(inline="always", **_JIT)
 def _fused_row(model, option, state, conductances, device_params, i, phase_rows, phase_columns,
                keys, active, duration, noise_std, n_substeps, bins, cdf, up, down):
