@@ -94,9 +94,11 @@ def _write_parallel(model, option, state, conductances, device_params, row_volta
                    n_substeps, bins, cdf, up, down)
 
 
-# NOTE: with the model known only at run time, a device_step call costs about 70 ns here (about
-# 2 ns for a direct call of one model's private update), so these kernels run 3 to 9 times
-# slower than the Cython ones (benches/README.md). A loop specialised per model would fix it.
+# TODO: specialise these loops per device model. With the model known only at run time, a
+# device_step call costs about 70 ns here against about 2 ns for a direct call of one model's
+# update, so these kernels run 3 to 9 times slower than the Cython ones (benches/README.md).
+# Passing the model's update function as a kernel argument removes most of it, but Numba then
+# neither loads nor reuses the on-disk cache for those kernels.
 @njit(inline="always", **_JIT)
 def _fused_row(model, option, state, conductances, device_params, i, phase_rows, phase_columns,
                keys, active, duration, noise_std, n_substeps, bins, cdf, up, down):
