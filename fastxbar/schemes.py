@@ -110,8 +110,8 @@ def device_voltages_through_lines(crossbar: Crossbar, word_line_voltages: np.nda
     ends open, as in :func:`fastxbar.solver.solve_network`. Devices far from the drivers get less
     than the applied difference.
     """
-    # NOTE: needs fastxbar.solver.solve_network from the nodal solver, and no test covers this
-    # path yet; the epoch kernels never write through the line resistances.
+    # NOTE: needs fastxbar.solver.solve_network from the nodal solver; its tests skip until that
+    # module is present. The epoch kernels never write through the line resistances.
     from .solver import solve_network
 
     nan_rows = np.full(crossbar.n_word_lines, np.nan)

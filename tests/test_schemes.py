@@ -122,3 +122,29 @@ def test_invalid_signs_rejected():
         write_outer(crossbar, [1, 0, 1], [1, 0], 1.0, 1e-6)
     with pytest.raises(ValueError, match="Unknown `scheme`"):
         write_outer(crossbar, [1, 0], [1, 0], 1.0, 1e-6, scheme="v/4")
+
+
+def test_write_through_ideal_lines_matches_ideal():
+    solver = pytest.importorskip("fastxbar.solver")
+    if not hasattr(solver, "solve_network"):
+        pytest.skip("fastxbar.solver.solve_network is not available")
+    device = LinearIonDrift(r_on=100.0, r_off=1000.0, x_initial=0.5)
+    ideal = Crossbar(3, 2, device, backend="numpy", seed=0)
+    wired = Crossbar(3, 2, device, backend="numpy", seed=0)
+    write_outer(ideal, [1, -1, 1], [1, -1], 1.0, 1e-5)
+    write_outer(wired, [1, -1, 1], [1, -1], 1.0, 1e-5, through_lines=True)
+    np.testing.assert_allclose(wired.state, ideal.state, rtol=1e-9)
+
+
+def test_write_through_resistive_lines_weakens_far_devices():
+    solver = pytest.importorskip("fastxbar.solver")
+    if not hasattr(solver, "solve_network"):
+        pytest.skip("fastxbar.solver.solve_network is not available")
+    device = LinearIonDrift(r_on=100.0, r_off=1000.0, x_initial=0.5)
+    crossbar = Crossbar(4, 4, device, backend="numpy", seed=0, r_word_line=5.0, r_bit_line=5.0)
+    write_outer(crossbar, [1, 1, 1, 1], [1, 1, 1, 1], 1.0, 1e-5, through_lines=True)
+    moved = crossbar.state - 0.5
+    assert np.all(moved > 0)
+    # Word lines are driven from the left and bit lines from the bottom (the last word line),
+    # so the device farthest from both drivers, (0, 3), moves least.
+    assert moved[0, 3] == moved.min()
