@@ -86,7 +86,7 @@ def interpolation_weights(n_fine, spacing):
     """Return (index, weight, n_coarse) of the 1-D linear interpolation from a coarse grid.
 
     Coarse nodes sit at evenly spaced fine positions; fine nodes beyond the first or last coarse
-    node take its value (constant extrapolation), so the coarse space holds the constant vector
+    node take its value (constant extrapolation), so the coarse space contains the constant vector
     whatever the line-end conditions are. ``index`` and ``weight`` have shape (n_fine, 2).
     """
     n_coarse = max(1, min(n_fine, int(round(n_fine / spacing))))
@@ -205,13 +205,18 @@ class Preconditioner:
                                     self.scratch, self.coarse_rhs)
 
 
-def conjugate_gradients(kernels, preconditioner, conductances, g_word, g_bit, word_ends, bit_ends,
-                        rhs, x, rtol, max_iterations, work):
+def conjugate_gradients(kernels, preconditioner, matrix, rhs, x, rtol, current_scale,
+                        max_iterations, work):
     """Solve A x = rhs in place from x = 0 and return (relative residual, iterations).
 
-    ``work`` holds three scratch arrays shaped like ``rhs``. The recursive residual is checked
-    against the true residual b - A x before the loop stops; if they differ, CG restarts from the
-    true residual. Raises ConvergenceFailure after ``max_iterations``.
+    ``matrix`` is the tuple (conductances, g_word, g_bit, word_ends, bit_ends) of nodal_matvec.
+    The residual is relative to min(||rhs||, current_scale), where current_scale is the norm of
+    the device currents at full source voltage: with line conductances far above the device
+    conductances, ||rhs|| = g V would let the KCL error swamp the device currents. The loop stops
+    at that tolerance or at the float64 floor 16 eps ||A|| ||x|| of the residual, whichever is
+    larger. The recursive residual is checked against the true residual b - A x before the loop
+    stops; if they differ, CG restarts from the true residual. ``work`` holds three scratch
+    arrays shaped like ``rhs``. Raises ConvergenceFailure after ``max_iterations``.
     """
     residual, z, direction = work
     product = z  # z is dead between the direction update and the next line solves
@@ -219,11 +224,15 @@ def conjugate_gradients(kernels, preconditioner, conductances, g_word, g_bit, wo
     x[:] = 0.0
     if rhs_norm == 0.0:
         return 0.0, 0
-    matvec = functools.partial(kernels.nodal_matvec, conductances, g_word, g_bit, word_ends, bit_ends)
+    scale = min(rhs_norm, current_scale) if current_scale > 0 else rhs_norm
+    conductances, g_word, g_bit = matrix[:3]
+    matrix_norm = 4.0 * max(g_word, g_bit) + 2.0 * float(conductances.max())
+    tolerance = rtol * scale
+    matvec = functools.partial(kernels.nodal_matvec, *matrix)
 
     residual[:] = rhs
     iterations = 0
-    relative = 1.0
+    norm = rhs_norm
     while iterations < max_iterations:
         preconditioner.restrict(residual)
         rz, coarse = preconditioner.apply(residual, z)
@@ -231,17 +240,18 @@ def conjugate_gradients(kernels, preconditioner, conductances, g_word, g_bit, wo
         while iterations < max_iterations:
             curvature = matvec(direction, product)
             alpha = rz / curvature
-            squared_norm = preconditioner.step(alpha, direction, product, x, residual)
-            relative = float(np.sqrt(squared_norm)) / rhs_norm
+            norm = float(np.sqrt(preconditioner.step(alpha, direction, product, x, residual)))
             iterations += 1
-            if relative <= rtol:
+            if norm <= tolerance:
                 break
             rz_next, coarse = preconditioner.apply(residual, z)
             preconditioner.update_direction(rz_next / rz, z, coarse, direction)
             rz = rz_next
         matvec(x, product)
         np.subtract(rhs, product, out=residual)
-        relative = float(np.sqrt(np.vdot(residual, residual))) / rhs_norm
-        if relative <= rtol:
-            return relative, iterations
-    raise ConvergenceFailure(iterations, relative)
+        norm = float(np.sqrt(np.vdot(residual, residual)))
+        floor = 16.0 * np.finfo(np.float64).eps * matrix_norm * float(np.sqrt(np.vdot(x, x)))
+        tolerance = max(tolerance, floor)
+        if norm <= tolerance:
+            return norm / scale, iterations
+    raise ConvergenceFailure(iterations, norm / scale)

@@ -36,7 +36,7 @@ def check_conductances(conductances):
     if bad.any():
         index = tuple(int(k) for k in np.argwhere(bad)[0])
         raise ValueError(
-            f"`conductances` must be finite and non-negative, in siemens; got {array[index]!r} at "
+            f"`conductances` must be finite and non-negative, in siemens; got {float(array[index])!r} at "
             f"index {index}. An infinite conductance is a short: give the device a positive "
             "resistance, and use 0 for an open device."
         )
@@ -52,7 +52,7 @@ def check_voltages(applied_voltages, n_word_lines):
             f"to match the conductances' {n_word_lines} word lines; got shape {array.shape}."
         )
     if not np.isfinite(array).all():
-        value = array[~np.isfinite(array)].flat[0]
+        value = float(array[~np.isfinite(array)].flat[0])
         raise ValueError(f"`applied_voltages` must be finite, in volt; got {value!r}.")
     return array
 

@@ -337,7 +337,7 @@ def solve_network(
     Notes
     -----
     A line with both ends open and no device of positive conductance carries no current; its
-    node voltages are reported as 0 V. With a zero line resistance every line of that kind must
+    node voltages are undefined and are reported as 0 V, up to the solver's tolerance. With a zero line resistance every line of that kind must
     be driven at exactly one end.
     """
     conductances = check_conductances(conductances)
@@ -431,30 +431,49 @@ def _solve_iterative(kernels, conductances, g_word, g_bit, left, right, top, bot
     rhs, x = np.empty(shape), np.empty(shape)
     work = [np.empty(shape) for _ in range(3)]
     output_currents = np.empty((n_samples, n_bit_lines))
+    matrix = (conductances, g_word, g_bit, word_ends, bit_ends)
+    conductance_norm = float(np.sqrt(np.vdot(conductances, conductances)))
     node_voltages = np.empty((n_samples,) + shape) if return_node_voltages else None
-    worst_residual, most_iterations = 0.0, 0
+    worst_residual, largest_iteration_count = 0.0, 0
 
     for sample in range(n_samples):
         _fill_rhs(rhs, word_ends, bit_ends, left[sample], right[sample], top[sample], bottom[sample])
+        sources = np.concatenate([left[sample], right[sample], top[sample], bottom[sample]])
+        current_scale = np.sqrt(2.0) * np.nanmax(np.abs(sources), initial=0.0) * conductance_norm
         try:
             residual, iterations = _solver_pcg.conjugate_gradients(
-                kernels, preconditioner, conductances, g_word, g_bit, word_ends, bit_ends, rhs, x,
-                rtol, max_iterations, work)
+                kernels, preconditioner, matrix, rhs, x, rtol, current_scale, max_iterations, work)
         except _solver_pcg.ConvergenceFailure as failure:
             raise ConvergenceError(rtol, failure.iterations, failure.residual) from None
         worst_residual = max(worst_residual, residual)
-        most_iterations = max(most_iterations, iterations)
-        output_currents[sample] = bit_ends[:, 1] * (x[1, -1, :] - np.nan_to_num(bottom[sample]))
+        largest_iteration_count = max(largest_iteration_count, iterations)
+        output_currents[sample] = _bottom_currents(conductances, x, bit_ends, top[sample], bottom[sample])
         if node_voltages is not None:
             node_voltages[sample] = x
 
     logger.debug("Nodal solve of %d sample(s): %d iterations at most, residual %.2e.",
-                 n_samples, most_iterations, worst_residual)
+                 n_samples, largest_iteration_count, worst_residual)
     return CrossbarSolution(
         output_currents=output_currents,
         word_line_voltages=None if node_voltages is None else node_voltages[:, 0],
         bit_line_voltages=None if node_voltages is None else node_voltages[:, 1],
-        residual=worst_residual, iterations=most_iterations, conductances=conductances)
+        residual=worst_residual, iterations=largest_iteration_count, conductances=conductances)
+
+
+def _bottom_currents(conductances, x, bit_ends, top, bottom):
+    """Return the current into each bit line's bottom source (0 where that end is open).
+
+    KCL on the whole bit line gives it as the sum of its device currents plus the current entering
+    through a driven top end. That sum stays accurate when the line conductance is far above the
+    device conductances, where g_bit (w_bottom - V_bottom) would amplify the node-voltage error.
+    """
+    collected = np.einsum("ij,ij->j", conductances, x[0]) - np.einsum("ij,ij->j", conductances, x[1])
+    collected += bit_ends[:, 0] * (np.nan_to_num(top) - x[1, 0, :])
+    currents = np.where(bit_ends[:, 1] > 0, collected, 0.0)
+    # A bit line driven at both ends splits its current, so only the end segment gives the share.
+    both = (bit_ends[:, 0] > 0) & (bit_ends[:, 1] > 0)
+    currents[both] = (bit_ends[both, 1] * (x[1, -1, both] - np.nan_to_num(bottom)[both]))
+    return currents
 
 
 def _pinned_voltages(layer, first_end, second_end):
@@ -479,9 +498,11 @@ def _solve_direct(kernels, conductances, r_word_line, r_bit_line, left, right, t
     word = np.empty((n_samples, n_word_lines, n_bit_lines))
     bit = np.empty_like(word)
     if r_word_line == 0.0:
-        word[:] = _pinned_voltages("word line", left, right)[:, :, np.newaxis]
+        pinned_word = _pinned_voltages("word line", left, right)
+        word[:] = pinned_word[:, :, np.newaxis]
     if r_bit_line == 0.0:
-        bit[:] = _pinned_voltages("bit line", top, bottom)[:, np.newaxis, :]
+        pinned_bit = _pinned_voltages("bit line", top, bottom)
+        bit[:] = pinned_bit[:, np.newaxis, :]
 
     if r_bit_line > 0.0:
         g_bit = 1 / r_bit_line
@@ -507,7 +528,12 @@ def _solve_direct(kernels, conductances, r_word_line, r_bit_line, left, right, t
                 kernels.word_line_solve(pivots, g_word, rhs[sample], word[sample])
         # The bit lines are ideal, so each bottom source collects every device current of its line.
         sensed = (~np.isnan(bottom[0])).astype(np.float64)
-        output_currents = sensed * np.einsum("ij,sij->sj", conductances, word - bit)
+        if r_word_line == 0.0:
+            # Written as V @ G so that a standard read with ideal wires reproduces it bit for bit.
+            collected = pinned_word @ conductances - pinned_bit * conductances.sum(axis=0)
+        else:
+            collected = np.einsum("ij,sij->sj", conductances, word - bit)
+        output_currents = sensed * collected
 
     return CrossbarSolution(
         output_currents=output_currents,
