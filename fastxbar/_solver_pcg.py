@@ -109,7 +109,9 @@ def interpolation_weights(n_fine, spacing):
 
 def _interpolation_matrix(index, weight, n_coarse):
     rows = np.repeat(np.arange(index.shape[0]), 2)
-    return sp.csr_matrix((weight.ravel(), (rows, index.ravel())), shape=(index.shape[0], n_coarse))
+    matrix = sp.csr_matrix((weight.ravel(), (rows, index.ravel())), shape=(index.shape[0], n_coarse))
+    matrix.eliminate_zeros()
+    return matrix
 
 
 def _path_laplacian(n_nodes, g_line):
@@ -170,7 +172,9 @@ class Preconditioner:
         # A floating group of lines makes the coarse operator singular; the tiny diagonal shift
         # changes only the preconditioner, never the solution.
         shift = 1e-14 * abs(coarse.diagonal()).max()
-        self.coarse_lu = spla.splu(coarse + shift * sp.identity(coarse.shape[0], format="csc"))
+        # The coarse operator is symmetric, so a minimum-degree ordering of A^T + A fills least.
+        self.coarse_lu = spla.splu(coarse + shift * sp.identity(coarse.shape[0], format="csc"),
+                                   permc_spec="MMD_AT_PLUS_A")
         self.coarse_rhs = np.empty((n_coarse_rows, n_coarse_columns))
         self.scratch = np.empty((n_word_lines, n_coarse_columns))
 
