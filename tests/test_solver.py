@@ -294,3 +294,14 @@ def test_zero_voltages_give_zero_currents(backend):
 
     np.testing.assert_array_equal(solution.output_currents, np.zeros(5))
     assert solution.iterations == 0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import fastxbar.solver
+
+    results = doctest.testmod(fastxbar.solver)
+
+    assert results.attempted > 0
+    assert results.failed == 0
