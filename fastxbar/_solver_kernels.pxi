@@ -26,6 +26,42 @@ cdef double solver_line_solve(const double* pivots, double g_line, const double*
     return total
 
 
+cdef double _solve_four_lines(const double* pivots, double g_line, const double* rhs, double* out,
+                              Py_ssize_t length) noexcept nogil:
+    # Four consecutive rows of a C-contiguous (n, length) array, solved as solver_line_solve does.
+    cdef Py_ssize_t k
+    cdef double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0
+    cdef double total = 0.0
+    for k in range(length):
+        c0 = rhs[k] + g_line * c0
+        c1 = rhs[length + k] + g_line * c1
+        c2 = rhs[2 * length + k] + g_line * c2
+        c3 = rhs[3 * length + k] + g_line * c3
+        out[k] = c0
+        out[length + k] = c1
+        out[2 * length + k] = c2
+        out[3 * length + k] = c3
+        c0 = c0 * pivots[k]
+        c1 = c1 * pivots[length + k]
+        c2 = c2 * pivots[2 * length + k]
+        c3 = c3 * pivots[3 * length + k]
+    c0 = 0.0
+    c1 = 0.0
+    c2 = 0.0
+    c3 = 0.0
+    for k in range(length - 1, -1, -1):
+        c0 = pivots[k] * (out[k] + g_line * c0)
+        c1 = pivots[length + k] * (out[length + k] + g_line * c1)
+        c2 = pivots[2 * length + k] * (out[2 * length + k] + g_line * c2)
+        c3 = pivots[3 * length + k] * (out[3 * length + k] + g_line * c3)
+        out[k] = c0
+        out[length + k] = c1
+        out[2 * length + k] = c2
+        out[3 * length + k] = c3
+        total = total + rhs[k] * c0 + rhs[length + k] * c1 + rhs[2 * length + k] * c2 + rhs[3 * length + k] * c3
+    return total
+
+
 cdef void solver_restrict_row(const double* word_residual, const double* bit_residual,
                               const Py_ssize_t* column_index, const double* column_weight,
                               double* scratch_row, Py_ssize_t n_bit_lines,
@@ -137,12 +173,20 @@ def solver_bit_line_factorize(const double[:, ::1] conductances not None, double
 def solver_word_line_solve(const double[:, ::1] word_pivots not None, double g_word,
                            const double[:, ::1] rhs not None, double[:, ::1] out not None,
                            int n_threads=1):
-    """Solve (T_w + D) out = rhs along every word line; return the dot product rhs . out."""
+    """Solve (T_w + D) out = rhs along every word line; return the dot product rhs . out.
+
+    Four lines are solved together, so that their independent recursions overlap in the
+    pipeline; one line alone waits on each multiply-add of its recursion.
+    """
     cdef Py_ssize_t n = word_pivots.shape[0]
     cdef Py_ssize_t m = word_pivots.shape[1]
-    cdef Py_ssize_t i
+    cdef Py_ssize_t n_groups = n // 4
+    cdef Py_ssize_t group, i
     cdef double total = 0.0
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
+    for group in prange(n_groups, nogil=True, num_threads=n_threads, schedule="static"):
+        total += _solve_four_lines(&word_pivots[4 * group, 0], g_word, &rhs[4 * group, 0],
+                                   &out[4 * group, 0], m)
+    for i in range(4 * n_groups, n):
         total += solver_line_solve(&word_pivots[i, 0], g_word, &rhs[i, 0], &out[i, 0], m)
     return total
 
@@ -153,12 +197,12 @@ def solver_bit_line_solve(const double[:, ::1] bit_pivots not None, double g_bit
     """Solve (T_b + D) out = rhs along every bit line; return the dot product rhs . out.
 
     The recursion runs down the rows with the columns innermost, so memory is read contiguously;
-    each parallel task takes a block of 32 columns, small enough for the forward sweep to stay
-    in cache for the backward sweep.
+    each parallel task takes a block of columns: wide blocks stream better, but every thread
+    needs one.
     """
     cdef Py_ssize_t n = bit_pivots.shape[0]
     cdef Py_ssize_t m = bit_pivots.shape[1]
-    cdef Py_ssize_t block = 32
+    cdef Py_ssize_t block = max(32, min(256, m // 4))
     cdef Py_ssize_t n_blocks = (m + block - 1) // block
     cdef Py_ssize_t b, i, j, start, stop
     cdef double value, block_total

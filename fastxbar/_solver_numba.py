@@ -89,27 +89,68 @@ def bit_line_factorize(conductances, g_bit, bit_ends, bit_pivots):
             bit_pivots[i, j] = previous
 
 
+@_jit_serial
+def _solve_one_line(pivots, g_line, rhs, out):
+    carry = 0.0
+    for k in range(pivots.size):
+        carry = rhs[k] + g_line * carry
+        out[k] = carry
+        carry *= pivots[k]
+    carry = 0.0
+    total = 0.0
+    for k in range(pivots.size - 1, -1, -1):
+        carry = pivots[k] * (out[k] + g_line * carry)
+        out[k] = carry
+        total += rhs[k] * carry
+    return total
+
+
+@_jit_serial
+def _solve_four_lines(pivots, g_line, rhs, out, first):
+    # Solves rows first..first+3 together, so that their independent recursions overlap in the
+    # pipeline; one line alone waits on each multiply-add of its recursion.
+    c0 = c1 = c2 = c3 = 0.0
+    for k in range(pivots.shape[1]):
+        c0 = rhs[first, k] + g_line * c0
+        c1 = rhs[first + 1, k] + g_line * c1
+        c2 = rhs[first + 2, k] + g_line * c2
+        c3 = rhs[first + 3, k] + g_line * c3
+        out[first, k] = c0
+        out[first + 1, k] = c1
+        out[first + 2, k] = c2
+        out[first + 3, k] = c3
+        c0 *= pivots[first, k]
+        c1 *= pivots[first + 1, k]
+        c2 *= pivots[first + 2, k]
+        c3 *= pivots[first + 3, k]
+    c0 = c1 = c2 = c3 = 0.0
+    total = 0.0
+    for k in range(pivots.shape[1] - 1, -1, -1):
+        c0 = pivots[first, k] * (out[first, k] + g_line * c0)
+        c1 = pivots[first + 1, k] * (out[first + 1, k] + g_line * c1)
+        c2 = pivots[first + 2, k] * (out[first + 2, k] + g_line * c2)
+        c3 = pivots[first + 3, k] * (out[first + 3, k] + g_line * c3)
+        out[first, k] = c0
+        out[first + 1, k] = c1
+        out[first + 2, k] = c2
+        out[first + 3, k] = c3
+        total += rhs[first, k] * c0 + rhs[first + 1, k] * c1 + rhs[first + 2, k] * c2 + rhs[first + 3, k] * c3
+    return total
+
+
 @_jit
 def word_line_solve(word_pivots, g_word, rhs, out):
     """Solve (T_w + D) out = rhs along every word line; return the dot product rhs . out.
 
     Arrays have shape (n_word_lines, n_bit_lines); ``word_pivots`` comes from word_line_factorize.
     """
-    n, m = word_pivots.shape
-    partial = np.zeros(n)
-    for i in numba.prange(n):
-        carry = 0.0
-        for j in range(m):
-            carry = rhs[i, j] + g_word * carry
-            out[i, j] = carry
-            carry *= word_pivots[i, j]
-        following = 0.0
-        total = 0.0
-        for j in range(m - 1, -1, -1):
-            following = word_pivots[i, j] * (out[i, j] + g_word * following)
-            out[i, j] = following
-            total += rhs[i, j] * following
-        partial[i] = total
+    n = word_pivots.shape[0]
+    n_groups = n // 4
+    partial = np.zeros(n_groups + 1)
+    for group in numba.prange(n_groups):
+        partial[group] = _solve_four_lines(word_pivots, g_word, rhs, out, 4 * group)
+    for i in range(4 * n_groups, n):
+        partial[n_groups] += _solve_one_line(word_pivots[i], g_word, rhs[i], out[i])
     return partial.sum()
 
 
@@ -118,11 +159,11 @@ def bit_line_solve(bit_pivots, g_bit, rhs, out):
     """Solve (T_b + D) out = rhs along every bit line; return the dot product rhs . out.
 
     Arrays have shape (n_word_lines, n_bit_lines). The recursion runs down the rows with the
-    columns innermost, so memory is read contiguously; each parallel task takes a block of
-    columns small enough for its forward sweep to stay in cache for the backward sweep.
+    columns innermost, so memory is read contiguously and the columns vectorise; each parallel
+    task takes a block of columns: wide blocks stream better, but every thread needs one.
     """
     n, m = bit_pivots.shape
-    block = 32
+    block = max(32, min(256, m // 4))
     n_blocks = (m + block - 1) // block
     partial = np.zeros(n_blocks)
     for b in numba.prange(n_blocks):
