@@ -196,8 +196,8 @@ def solver_bit_line_solve(const double[:, ::1] bit_pivots not None, double g_bit
                           int n_threads=1):
     """Solve (T_b + D) out = rhs along every bit line; return the dot product rhs . out.
 
-    The recursion runs down the rows with the columns innermost, so memory is read contiguously;
-    each parallel task takes a block of columns: wide blocks stream better, but every thread
+    The recursion runs down the rows with the columns innermost, so memory is read contiguously.
+    Each parallel task takes a block of columns. Wide blocks stream better, but every thread
     needs one.
     """
     cdef Py_ssize_t n = bit_pivots.shape[0]

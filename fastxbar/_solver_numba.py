@@ -159,8 +159,8 @@ def bit_line_solve(bit_pivots, g_bit, rhs, out):
     """Solve (T_b + D) out = rhs along every bit line; return the dot product rhs . out.
 
     Arrays have shape (n_word_lines, n_bit_lines). The recursion runs down the rows with the
-    columns innermost, so memory is read contiguously and the columns vectorise; each parallel
-    task takes a block of columns: wide blocks stream better, but every thread needs one.
+    columns innermost, so memory is read contiguously and the columns vectorise. Each parallel
+    task takes a block of columns. Wide blocks stream better, but every thread needs one.
     """
     n, m = bit_pivots.shape
     block = max(32, min(256, m // 4))

@@ -1,8 +1,8 @@
 """Preconditioned conjugate gradients on the crossbar's nodal system, shared by every backend.
 
-The loop runs in Python and calls one backend's kernels (``_solver_numba``, the Cython
-``solver_*`` functions of ``_kernels`` or ``_solver_reference``); each call is a full sweep over the
-array, so the Python overhead is small next to the arithmetic from about 64 x 64 cells upwards.
+The loop runs in Python and calls the kernels of one backend: ``_solver_numba``, the Cython
+``solver_*`` functions of ``_kernels``, or ``_solver_reference``. Each call is a full sweep over
+the array, so the Python overhead is small next to the arithmetic from about 64 x 64 cells up.
 """
 
 from __future__ import annotations
@@ -85,9 +85,9 @@ def load_kernels(backend, n_threads):
 def interpolation_weights(n_fine, spacing):
     """Return (index, weight, n_coarse) of the 1-D linear interpolation from a coarse grid.
 
-    Coarse nodes sit at evenly spaced fine positions; fine nodes beyond the first or last coarse
-    node take its value (constant extrapolation), so the coarse space contains the constant vector
-    whatever the line-end conditions are. ``index`` and ``weight`` have shape (n_fine, 2).
+    Coarse nodes sit at evenly spaced fine positions. Fine nodes beyond the first or last coarse
+    node take its value (constant extrapolation), so the coarse space contains the constant
+    vector whatever the line-end conditions are. ``index`` and ``weight`` have shape (n_fine, 2).
     """
     n_coarse = max(1, min(n_fine, int(round(n_fine / spacing))))
     positions = (np.arange(n_coarse) + 0.5) * (n_fine / n_coarse) - 0.5
@@ -125,9 +125,9 @@ def _path_laplacian(n_nodes, g_line):
 def _coarse_operator(rows, columns, g_word, g_bit, word_ends, bit_ends):
     """Build Z^T (T_w + T_b) Z for Z = rows (x) columns without forming the fine matrices.
 
-    T_w is I (x) g_word L_m plus the end conductances of each word line at its first and last
-    column, and T_b is g_bit L_n (x) I plus those of each bit line at its first and last row, where
-    L is the Laplacian of an open path. Row-major cell order makes the row index the outer factor.
+    L is the Laplacian of an open path. T_w is I (x) g_word L_m plus the end conductances of each
+    word line at its first and last column. T_b is g_bit L_n (x) I plus the end conductances of
+    each bit line at its first and last row. Row-major cell order makes the row index the outer factor.
     """
     n_bit_lines = columns.shape[0]
     n_word_lines = rows.shape[0]
@@ -215,12 +215,13 @@ def conjugate_gradients(kernels, preconditioner, matrix, rhs, x, rtol, current_s
 
     ``matrix`` is the tuple (conductances, g_word, g_bit, word_ends, bit_ends) of nodal_matvec.
     The residual is relative to min(||rhs||, current_scale), where current_scale is the norm of
-    the device currents at full source voltage: with line conductances far above the device
-    conductances, ||rhs|| = g V would let the KCL error swamp the device currents. The loop stops
-    at that tolerance or at the float64 floor 16 eps ||A|| ||x|| of the residual, whichever is
-    larger. The recursive residual is checked against the true residual b - A x before the loop
-    stops; if they differ, CG restarts from the true residual. ``work`` holds three scratch
-    arrays shaped like ``rhs``. Raises ConvergenceFailure after ``max_iterations``.
+    the device currents at full source voltage. Relative to ||rhs|| = g V alone, the KCL error
+    could swamp the device currents when the line conductances are far above them. The loop
+    stops at that tolerance or at the float64 floor 16 eps ||A|| ||x|| of the residual,
+    whichever is larger. Before it stops, the recursive residual is checked against the true
+    residual b - A x, and CG restarts from the true residual if that is still too large.
+    ``work`` contains three scratch arrays shaped like ``rhs``. Raises ConvergenceFailure after
+    ``max_iterations``.
     """
     residual, z, direction = work
     product = z  # z is dead between the direction update and the next line solves
