@@ -4,8 +4,8 @@ Each case (array size, one vector or a batch, method) runs in a fresh subprocess
 peak resident memory (``ru_maxrss``, which includes the interpreter and imported libraries) and
 its wall time are its own. The first timed call of a process pays for mapping fresh memory, so
 fastxbar's read is timed ``--repeat`` times and the table shows the first and the fastest call;
-SuperLU runs once. The parent checks every answer against SuperLU (or against the NumPy
-backend where SuperLU is skipped) and prints a markdown table.
+SuperLU runs once. The parent compares all output currents with SuperLU's (or, where SuperLU
+is skipped, with the first fastxbar backend's) and prints a markdown table.
 
 Inputs: segments of 1 ohm on both lines, device resistances log-uniform between 1 kOhm and
 1 MOhm, input voltages uniform in [0, 1) V, all from ``--seed``.
@@ -123,7 +123,8 @@ def main(arguments):
     parser.add_argument("--backends", nargs="+", default=["numba", "cython", "numpy"],
                         help="fastxbar backends to time")
     parser.add_argument("--spsolve-max-size", type=int, default=None,
-                        help="skip SuperLU above this size (at 1024 it needs about a minute and 6 GiB)")
+                        help="skip SuperLU above this size; at 1024 it took about a minute "
+                             "and 5 GiB on a 2-core machine")
     parser.add_argument("--seed", type=int, default=2024, help="seed of the random inputs")
     parser.add_argument("--threads", type=int, default=0,
                         help="threads of the fastxbar kernels; 0 uses the library default")

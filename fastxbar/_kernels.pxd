@@ -11,7 +11,6 @@ cdef double splitmix64_normal(uint64_t key, uint64_t device_index) noexcept nogi
 # Solver (_solver_kernels.pxi)
 cdef double solver_line_solve(const double* pivots, double g_line, const double* rhs, double* out,
                               Py_ssize_t length) noexcept nogil
-cdef void solver_restrict_row(const double* word_residual, const double* bit_residual,
-                              const Py_ssize_t* column_index, const double* column_weight,
-                              double* scratch_row, Py_ssize_t n_bit_lines,
-                              Py_ssize_t n_coarse_columns) noexcept nogil
+cdef void solver_restrict_row(const double* common, const Py_ssize_t* column_index,
+                              const double* column_weight, double* scratch_row,
+                              Py_ssize_t n_bit_lines, Py_ssize_t n_coarse_columns) noexcept nogil

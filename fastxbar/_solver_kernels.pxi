@@ -6,6 +6,9 @@
 # ``word_ends`` (n_word_lines, 2) and ``bit_ends`` (n_bit_lines, 2) hold the end-segment
 # conductances (0 for an open end); index arrays are intp. The caller guarantees the shapes.
 
+from cython.parallel cimport parallel
+from libc.stdlib cimport free, malloc
+
 
 cdef double solver_line_solve(const double* pivots, double g_line, const double* rhs, double* out,
                               Py_ssize_t length) noexcept nogil:
@@ -62,19 +65,16 @@ cdef double _solve_four_lines(const double* pivots, double g_line, const double*
     return total
 
 
-cdef void solver_restrict_row(const double* word_residual, const double* bit_residual,
-                              const Py_ssize_t* column_index, const double* column_weight,
-                              double* scratch_row, Py_ssize_t n_bit_lines,
-                              Py_ssize_t n_coarse_columns) noexcept nogil:
-    """Restrict one row of the common-mode residual onto the coarse columns (scratch_row)."""
+cdef void solver_restrict_row(const double* common, const Py_ssize_t* column_index,
+                              const double* column_weight, double* scratch_row,
+                              Py_ssize_t n_bit_lines, Py_ssize_t n_coarse_columns) noexcept nogil:
+    """Restrict one row of the common-mode residual (r_word + r_bit) onto the coarse columns."""
     cdef Py_ssize_t j, c
-    cdef double value
     for c in range(n_coarse_columns):
         scratch_row[c] = 0.0
     for j in range(n_bit_lines):
-        value = word_residual[j] + bit_residual[j]
-        scratch_row[column_index[2 * j]] += column_weight[2 * j] * value
-        scratch_row[column_index[2 * j + 1]] += column_weight[2 * j + 1] * value
+        scratch_row[column_index[2 * j]] += column_weight[2 * j] * common[j]
+        scratch_row[column_index[2 * j + 1]] += column_weight[2 * j + 1] * common[j]
 
 
 cdef void _restrict_columns(const Py_ssize_t[:, ::1] row_index, const double[:, ::1] row_weight,
@@ -240,10 +240,19 @@ def solver_coarse_restrict(const double[:, :, ::1] residual not None,
     cdef Py_ssize_t n = residual.shape[1]
     cdef Py_ssize_t m = residual.shape[2]
     cdef Py_ssize_t n_coarse_columns = scratch.shape[1]
-    cdef Py_ssize_t i
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        solver_restrict_row(&residual[0, i, 0], &residual[1, i, 0], &column_index[0, 0],
-                            &column_weight[0, 0], &scratch[i, 0], m, n_coarse_columns)
+    cdef Py_ssize_t i, j
+    cdef double* common
+    with nogil, parallel(num_threads=n_threads):
+        common = <double*> malloc(m * sizeof(double))
+        if common == NULL:
+            with gil:
+                raise MemoryError("failed to allocate a row buffer of the solver")
+        for i in prange(n, schedule="static"):
+            for j in range(m):
+                common[j] = residual[0, i, j] + residual[1, i, j]
+            solver_restrict_row(common, &column_index[0, 0], &column_weight[0, 0], &scratch[i, 0],
+                                m, n_coarse_columns)
+        free(common)
     _restrict_columns(row_index, row_weight, scratch, out)
 
 
@@ -259,20 +268,47 @@ def solver_cg_step(double alpha, const double[:, :, ::1] p not None,
     cdef Py_ssize_t n = p.shape[1]
     cdef Py_ssize_t m = p.shape[2]
     cdef Py_ssize_t n_coarse_columns = scratch.shape[1]
-    cdef Py_ssize_t i, j, k
-    cdef double value, row_total
+    cdef Py_ssize_t i, j
+    cdef double word, bit, row_total
     cdef double total = 0.0
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        row_total = 0.0
-        for k in range(2):
+    cdef double* common
+    cdef double* x_word
+    cdef double* x_bit
+    cdef double* r_word
+    cdef double* r_bit
+    cdef const double* p_word
+    cdef const double* p_bit
+    cdef const double* q_word
+    cdef const double* q_bit
+    with nogil, parallel(num_threads=n_threads):
+        # A row buffer of the common-mode residual keeps the scatter out of the streaming loop.
+        common = <double*> malloc(m * sizeof(double))
+        if common == NULL:
+            with gil:
+                raise MemoryError("failed to allocate a row buffer of the solver")
+        for i in prange(n, schedule="static"):
+            x_word = &x[0, i, 0]
+            x_bit = &x[1, i, 0]
+            r_word = &residual[0, i, 0]
+            r_bit = &residual[1, i, 0]
+            p_word = &p[0, i, 0]
+            p_bit = &p[1, i, 0]
+            q_word = &q[0, i, 0]
+            q_bit = &q[1, i, 0]
+            row_total = 0.0
             for j in range(m):
-                x[k, i, j] = x[k, i, j] + alpha * p[k, i, j]
-                value = residual[k, i, j] - alpha * q[k, i, j]
-                residual[k, i, j] = value
-                row_total = row_total + value * value
-        solver_restrict_row(&residual[0, i, 0], &residual[1, i, 0], &column_index[0, 0],
-                            &column_weight[0, 0], &scratch[i, 0], m, n_coarse_columns)
-        total += row_total
+                x_word[j] = x_word[j] + alpha * p_word[j]
+                x_bit[j] = x_bit[j] + alpha * p_bit[j]
+                word = r_word[j] - alpha * q_word[j]
+                bit = r_bit[j] - alpha * q_bit[j]
+                r_word[j] = word
+                r_bit[j] = bit
+                common[j] = word + bit
+                row_total = row_total + word * word + bit * bit
+            solver_restrict_row(common, &column_index[0, 0], &column_weight[0, 0], &scratch[i, 0],
+                                m, n_coarse_columns)
+            total += row_total
+        free(common)
     _restrict_columns(row_index, row_weight, scratch, coarse_rhs)
     return total
 
@@ -290,23 +326,44 @@ def solver_cg_direction(double beta, const double[:, :, ::1] z not None,
     """
     cdef Py_ssize_t n = p.shape[1]
     cdef Py_ssize_t m = p.shape[2]
-    cdef Py_ssize_t i, j, r0, r1, c0, c1
-    cdef double a0, a1, b0, b1, correction
-    for i in prange(n, nogil=True, num_threads=n_threads, schedule="static"):
-        r0 = row_index[i, 0]
-        r1 = row_index[i, 1]
-        a0 = row_weight[i, 0]
-        a1 = row_weight[i, 1]
-        for j in range(m):
-            c0 = column_index[j, 0]
-            c1 = column_index[j, 1]
-            b0 = column_weight[j, 0]
-            b1 = column_weight[j, 1]
-            correction = (a0 * (b0 * coarse[r0, c0] + b1 * coarse[r0, c1])
-                          + a1 * (b0 * coarse[r1, c0] + b1 * coarse[r1, c1]))
+    cdef Py_ssize_t n_coarse_columns = coarse.shape[1]
+    cdef Py_ssize_t i, j, c, r0, r1
+    cdef double a0, a1
+    cdef double* buffer
+    cdef double* correction
+    cdef double* coarse_row
+    cdef double* p_word
+    cdef double* p_bit
+    cdef const double* z_word
+    cdef const double* z_bit
+    with nogil, parallel(num_threads=n_threads):
+        # The correction row is interpolated into a buffer first, so the update loop only streams.
+        buffer = <double*> malloc((m + n_coarse_columns) * sizeof(double))
+        if buffer == NULL:
+            with gil:
+                raise MemoryError("failed to allocate a row buffer of the solver")
+        correction = buffer
+        coarse_row = buffer + m
+        for i in prange(n, schedule="static"):
+            r0 = row_index[i, 0]
+            r1 = row_index[i, 1]
+            a0 = row_weight[i, 0]
+            a1 = row_weight[i, 1]
+            for c in range(n_coarse_columns):
+                coarse_row[c] = a0 * coarse[r0, c] + a1 * coarse[r1, c]
+            for j in range(m):
+                correction[j] = (column_weight[j, 0] * coarse_row[column_index[j, 0]]
+                                 + column_weight[j, 1] * coarse_row[column_index[j, 1]])
+            p_word = &p[0, i, 0]
+            p_bit = &p[1, i, 0]
+            z_word = &z[0, i, 0]
+            z_bit = &z[1, i, 0]
             if beta == 0.0:
-                p[0, i, j] = z[0, i, j] + correction
-                p[1, i, j] = z[1, i, j] + correction
+                for j in range(m):
+                    p_word[j] = z_word[j] + correction[j]
+                    p_bit[j] = z_bit[j] + correction[j]
             else:
-                p[0, i, j] = z[0, i, j] + correction + beta * p[0, i, j]
-                p[1, i, j] = z[1, i, j] + correction + beta * p[1, i, j]
+                for j in range(m):
+                    p_word[j] = z_word[j] + correction[j] + beta * p_word[j]
+                    p_bit[j] = z_bit[j] + correction[j] + beta * p_bit[j]
+        free(buffer)

@@ -188,13 +188,12 @@ def bit_line_solve(bit_pivots, g_bit, rhs, out):
 
 
 @_jit_serial
-def _restrict_row(residual, i, column_index, column_weight, scratch):
-    for c in range(scratch.shape[1]):
-        scratch[i, c] = 0.0
-    for j in range(residual.shape[2]):
-        value = residual[0, i, j] + residual[1, i, j]
-        scratch[i, column_index[j, 0]] += column_weight[j, 0] * value
-        scratch[i, column_index[j, 1]] += column_weight[j, 1] * value
+def _restrict_row(common, column_index, column_weight, scratch_row):
+    # Adds row i's common-mode residual (``common``, length n_bit_lines) into its coarse columns.
+    scratch_row[:] = 0.0
+    for j in range(common.size):
+        scratch_row[column_index[j, 0]] += column_weight[j, 0] * common[j]
+        scratch_row[column_index[j, 1]] += column_weight[j, 1] * common[j]
 
 
 @_jit_serial
@@ -214,7 +213,8 @@ def coarse_restrict(residual, row_index, row_weight, column_index, column_weight
     ``scratch`` has shape (n_word_lines, n_coarse_columns).
     """
     for i in numba.prange(residual.shape[1]):
-        _restrict_row(residual, i, column_index, column_weight, scratch)
+        common = residual[0, i] + residual[1, i]
+        _restrict_row(common, column_index, column_weight, scratch[i])
     _restrict_columns(row_index, row_weight, scratch, out)
 
 
@@ -226,15 +226,22 @@ def cg_step(alpha, p, q, x, residual, row_index, row_weight, column_index, colum
     n, m = p.shape[1], p.shape[2]
     partial = np.zeros(n)
     for i in numba.prange(n):
+        # Row views and a row buffer keep the streaming loop free of possible aliasing.
+        common = np.empty(m)
         total = 0.0
-        for k in range(2):
-            for j in range(m):
-                x[k, i, j] += alpha * p[k, i, j]
-                value = residual[k, i, j] - alpha * q[k, i, j]
-                residual[k, i, j] = value
-                total += value * value
+        x_word, x_bit, p_word, p_bit = x[0, i], x[1, i], p[0, i], p[1, i]
+        r_word, r_bit, q_word, q_bit = residual[0, i], residual[1, i], q[0, i], q[1, i]
+        for j in range(m):
+            x_word[j] += alpha * p_word[j]
+            x_bit[j] += alpha * p_bit[j]
+            word = r_word[j] - alpha * q_word[j]
+            bit = r_bit[j] - alpha * q_bit[j]
+            r_word[j] = word
+            r_bit[j] = bit
+            common[j] = word + bit
+            total += word * word + bit * bit
         partial[i] = total
-        _restrict_row(residual, i, column_index, column_weight, scratch)
+        _restrict_row(common, column_index, column_weight, scratch[i])
     _restrict_columns(row_index, row_weight, scratch, coarse_rhs)
     return partial.sum()
 
@@ -247,16 +254,19 @@ def cg_direction(beta, z, coarse, row_index, row_weight, column_index, column_we
     """
     n, m = p.shape[1], p.shape[2]
     for i in numba.prange(n):
+        # Interpolate the correction row into a buffer first, so the update loop only streams.
         r0, r1 = row_index[i, 0], row_index[i, 1]
-        a0, a1 = row_weight[i, 0], row_weight[i, 1]
+        coarse_row = row_weight[i, 0] * coarse[r0] + row_weight[i, 1] * coarse[r1]
+        correction = np.empty(m)
         for j in range(m):
-            c0, c1 = column_index[j, 0], column_index[j, 1]
-            b0, b1 = column_weight[j, 0], column_weight[j, 1]
-            correction = (a0 * (b0 * coarse[r0, c0] + b1 * coarse[r0, c1])
-                          + a1 * (b0 * coarse[r1, c0] + b1 * coarse[r1, c1]))
-            if beta == 0.0:
-                p[0, i, j] = z[0, i, j] + correction
-                p[1, i, j] = z[1, i, j] + correction
-            else:
-                p[0, i, j] = z[0, i, j] + correction + beta * p[0, i, j]
-                p[1, i, j] = z[1, i, j] + correction + beta * p[1, i, j]
+            correction[j] = (column_weight[j, 0] * coarse_row[column_index[j, 0]]
+                             + column_weight[j, 1] * coarse_row[column_index[j, 1]])
+        p_word, p_bit, z_word, z_bit = p[0, i], p[1, i], z[0, i], z[1, i]
+        if beta == 0.0:
+            for j in range(m):
+                p_word[j] = z_word[j] + correction[j]
+                p_bit[j] = z_bit[j] + correction[j]
+        else:
+            for j in range(m):
+                p_word[j] = z_word[j] + correction[j] + beta * p_word[j]
+                p_bit[j] = z_bit[j] + correction[j] + beta * p_bit[j]
