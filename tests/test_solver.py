@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse.linalg as spla
 
 from fastxbar.solver import ideal_read, nodal_matrix, solve_crossbar
-from solver_naive import naive_crossbar
+from .solver_naive import naive_crossbar
 
 BACKENDS = ["numba", "cython", "numpy"]
 

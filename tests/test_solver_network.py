@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastxbar.solver import read_single_cell, solve_crossbar, solve_network
-from solver_naive import naive_network
+from .solver_naive import naive_network
 
 BACKENDS = ["numba", "cython", "numpy"]
 
