@@ -21,7 +21,7 @@ Circuit convention (that of badcrossbar 1.1.0), drawn for 2 word lines and 3 bit
                 0 V       0 V       0 V              virtual ground: output currents I_0 .. I_2
 
 Word line i is driven at its left end by an ideal source ``V_i`` through one segment of
-``r_word_line`` ohm and has one segment between neighbouring cells; its right end is open. Bit
+``r_word_line`` ohm and has one segment between neighbouring cells. Its right end is open. Bit
 line j has one segment of ``r_bit_line`` ohm between neighbouring cells and one from its bottom
 cell to a virtual ground; its top end is open. Device (i, j) joins word-line node (i, j) to
 bit-line node (i, j). The output current of bit line j is the current into its virtual ground.
@@ -356,7 +356,7 @@ def solve_network(
     Returns
     -------
     CrossbarSolution
-        ``output_currents`` holds the current into each bit line's bottom source (0 where open).
+        ``output_currents`` contains the current into each bit line's bottom source (0 where open).
         With 1-D boundary arrays the sample axis is dropped.
 
     Notes
@@ -418,8 +418,8 @@ def _end_conductances(conductances, g_word, g_bit, left, right, top, bottom):
     """Return (word_ends, bit_ends, left, bottom): end-segment conductances, 0 where open.
 
     A line with both ends open and no conducting device is isolated, so its voltage is
-    undefined; it gets a source of 0 V at one end (a copy of ``left`` or ``bottom`` is changed),
-    which fixes its nodes at 0 V and changes no current.
+    undefined. Such a line gets a source of 0 V at one end, in a copy of ``left`` or ``bottom``.
+    That fixes its nodes at 0 V and changes no current.
     """
     word_ends = np.stack([np.where(np.isnan(left[0]), 0.0, g_word),
                           np.where(np.isnan(right[0]), 0.0, g_word)], axis=1)
@@ -463,7 +463,7 @@ def _solve_iterative(kernels, conductances, g_word, g_bit, left, right, top, bot
     node_voltages = np.empty((n_samples,) + shape) if return_node_voltages else None
     worst_residual, largest_iteration_count = 0.0, 0
 
-    # TODO: iterate on the samples as one block to share the reads of G and of the pivots; they
+    # TODO: iterate on the samples as one block to share the reads of G and of the pivots, which
     # are about a tenth of the memory traffic of an iteration at 1024 x 1024.
     for sample in range(n_samples):
         _fill_rhs(rhs, word_ends, bit_ends, left[sample], right[sample], top[sample], bottom[sample])

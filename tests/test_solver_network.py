@@ -35,7 +35,7 @@ def test_half_bias_read_ideal_lines(backend):
 
     read = read_single_cell(conductances, 1, 3, 0.4, 0.0, 0.0, scheme="v/2", backend=backend)
 
-    # Half-selected cells of the sensed bit line see 0.2 V; the rest of the array sees none.
+    # Half-selected cells of the sensed bit line are biased at 0.2 V, the rest of the array at 0 V.
     expected = 0.4 * conductances[1, 3] + 0.2 * (conductances[:, 3].sum() - conductances[1, 3])
     np.testing.assert_allclose(read.sensed_current, expected, rtol=1e-14)
     np.testing.assert_allclose(read.cell_current, 0.4 * conductances[1, 3], rtol=1e-14)
