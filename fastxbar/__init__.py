@@ -4,12 +4,42 @@ Device physics, sneak-path-aware reads, parallel write schemes and in-situ train
 hot loop available as a NumPy reference and as compiled Numba and Cython kernels.
 """
 
-from . import devices
+from . import datasets, devices, schemes, training
 from .crossbar import Crossbar
+from .solver import (
+    CellRead,
+    ConvergenceError,
+    CrossbarSolution,
+    ideal_read,
+    nodal_matrix,
+    read_single_cell,
+    solve_crossbar,
+    solve_network,
+)
 from .sweeps import sweep
+from .training import CrossbarNetwork, train
 from .variability import Variability
 
-__all__ = ["Crossbar", "Variability", "devices", "openmp_enabled", "sweep"]
+__all__ = [
+    "CellRead",
+    "ConvergenceError",
+    "Crossbar",
+    "CrossbarNetwork",
+    "CrossbarSolution",
+    "Variability",
+    "datasets",
+    "devices",
+    "ideal_read",
+    "nodal_matrix",
+    "openmp_enabled",
+    "read_single_cell",
+    "schemes",
+    "solve_crossbar",
+    "solve_network",
+    "sweep",
+    "train",
+    "training",
+]
 __version__ = "0.1.0"
 
 

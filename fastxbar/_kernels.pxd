@@ -20,3 +20,10 @@ cdef double noise_factor(uint64_t key, uint64_t device_index, double noise_std) 
 cdef double device_step(int model, int option, double x, double v, double duration, const double* p,
                         double eta, double u, int n_substeps, DeviceTables* tables) noexcept nogil
 cdef double device_conductance(int model, int option, double x, const double* p) noexcept nogil
+
+# Solver (_solver_kernels.pxi)
+cdef double solver_line_solve(const double* pivots, double g_line, const double* rhs, double* out,
+                              Py_ssize_t length) noexcept nogil
+cdef void solver_restrict_row(const double* common, const Py_ssize_t* column_index,
+                              const double* column_weight, double* scratch_row,
+                              Py_ssize_t n_bit_lines, Py_ssize_t n_coarse_columns) noexcept nogil
