@@ -198,7 +198,7 @@ def _vteam(option, w, v, duration, p, eta, n_substeps):
     return _clip(w_on + x * span, w_on, w_off)
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def device_step(model, option, x, v, duration, p, eta, u, n_substeps, bins, cdf, up, down):
     """Return one device's state after a pulse of ``v`` volts for ``duration`` seconds.
 

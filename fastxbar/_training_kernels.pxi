@@ -54,7 +54,7 @@ cdef inline void update_device(int model, int option, floating* state, double* c
     conductances[index] = device_conductance(model, option, state[index], p)
 
 
-cdef void write_phase(bint parallel, int n_threads, int model, int option,
+cdef void write_phase(bint use_threads, int n_threads, int model, int option,
                       floating[:, ::1] state, double[:, ::1] conductances,
                       const double[:, :, ::1] device_params, const double[::1] row_voltages,
                       const double[::1] column_voltages, const double[::1] column_signs,
@@ -71,7 +71,7 @@ cdef void write_phase(bint parallel, int n_threads, int model, int option,
     cdef const double* columns = &column_voltages[0]
     cdef const double* signs = &column_signs[0]
     cdef double v
-    for i in prange(state.shape[0], num_threads=n_threads, use_threads_if=parallel,
+    for i in prange(state.shape[0], num_threads=n_threads, use_threads_if=use_threads,
                     schedule="static"):
         for j in range(n_columns):
             if product:
@@ -84,7 +84,7 @@ cdef void write_phase(bint parallel, int n_threads, int model, int option,
                               n_params, index, v, duration, noise_std, key, n_substeps, tables)
 
 
-cdef void write_phases_fused(bint parallel, int n_threads, int model, int option,
+cdef void write_phases_fused(bint use_threads, int n_threads, int model, int option,
                              floating[:, ::1] state, double[:, ::1] conductances,
                              const double[:, :, ::1] device_params,
                              const double[:, ::1] phase_rows, const double[:, ::1] phase_columns,
@@ -102,7 +102,7 @@ cdef void write_phases_fused(bint parallel, int n_threads, int model, int option
     cdef double v, eta, u, x
     cdef bint moved
     cdef const double* p
-    for i in prange(state.shape[0], num_threads=n_threads, use_threads_if=parallel,
+    for i in prange(state.shape[0], num_threads=n_threads, use_threads_if=use_threads,
                     schedule="static"):
         for j in range(n_columns):
             index = i * n_columns + j
@@ -155,7 +155,7 @@ cdef bint is_error(const double[::1] outputs, int64_t label) noexcept nogil:
     return predicted != label
 
 
-cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
+cdef uint64_t write_outer(bint use_threads, int n_threads, int model, int option,
                           floating[:, ::1] state, double[:, ::1] conductances,
                           const double[:, :, ::1] device_params, const double[::1] row_signs,
                           const double[::1] column_signs, int scheme, double v_write,
@@ -175,7 +175,7 @@ cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
     if scheme == 0:
         for i in range(row_signs.shape[0]):
             row_voltages[i] = v_write * row_signs[i]
-        write_phase(parallel, n_threads, model, option, state, conductances, device_params,
+        write_phase(use_threads, n_threads, model, option, state, conductances, device_params,
                     row_voltages, column_voltages, column_signs, True, duration, noise_std,
                     training_pulse_key(base_key, pulse_count), n_substeps, tables)
         return pulse_count + 1
@@ -199,7 +199,7 @@ cdef uint64_t write_outer(bint parallel, int n_threads, int model, int option,
         # still uses up its pulse key.
         active[phase] = any_row and any_column
         keys[phase] = training_pulse_key(base_key, pulse_count + phase)
-    write_phases_fused(parallel, n_threads, model, option, state, conductances, device_params,
+    write_phases_fused(use_threads, n_threads, model, option, state, conductances, device_params,
                        phase_rows, phase_columns, keys, active, duration, noise_std, n_substeps,
                        tables)
     return pulse_count + 4
@@ -254,7 +254,7 @@ def usd_online_epoch(int model, int option, floating[:, ::1] state not None,
     cdef Py_ssize_t n_rows = state.shape[0], n_columns = state.shape[1]
     cdef Py_ssize_t n_outputs = plus_columns.shape[0]
     cdef double y
-    cdef bint parallel = n_threads > 1 and n_rows * n_columns >= TRAINING_PARALLEL_MIN_DEVICES
+    cdef bint use_threads = n_threads > 1 and n_rows * n_columns >= TRAINING_PARALLEL_MIN_DEVICES
     cdef DeviceTables tables = make_tables(table_bins, table_cdf, table_up, table_down)
     cdef double[:, ::1] conductances = _np.empty((n_rows, n_columns))
     cdef double[::1] currents = _np.empty(n_columns)
@@ -278,7 +278,7 @@ def usd_online_epoch(int model, int option, floating[:, ::1] state not None,
                             column_signs)
             for i in range(n_rows):
                 row_signs[i] = sign_of(inputs[n, i])
-            pulse_count = write_outer(parallel, n_threads, model, option, state, conductances,
+            pulse_count = write_outer(use_threads, n_threads, model, option, state, conductances,
                                       device_params, row_signs, column_signs, scheme, v_write,
                                       duration, noise_std, base_key, pulse_count, n_substeps,
                                       &tables, row_voltages, column_voltages, phase_rows,
@@ -328,7 +328,7 @@ cdef void batch_signs(const double[:, ::1] conductances, const double[:, ::1] in
                 signs[i, minus_columns[k]] = direction
 
 
-cdef uint64_t write_matrix(bint parallel, int n_threads, int model, int option,
+cdef uint64_t write_matrix(bint use_threads, int n_threads, int model, int option,
                            floating[:, ::1] state, double[:, ::1] conductances,
                            const double[:, :, ::1] device_params, const double[:, ::1] signs,
                            int scheme, double v_write, double duration, double noise_std,
@@ -370,7 +370,7 @@ cdef uint64_t write_matrix(bint parallel, int n_threads, int model, int option,
             for j in range(state.shape[1]):
                 column_voltages[j] = ((-0.5 if signs[selected, j] == polarity else unselected_column)
                                       * polarity * v_write)
-            write_phase(parallel, n_threads, model, option, state, conductances, device_params,
+            write_phase(use_threads, n_threads, model, option, state, conductances, device_params,
                         row_voltages, column_voltages, column_voltages, False, duration,
                         noise_std, training_pulse_key(base_key, pulse_count), n_substeps, tables)
             pulse_count += 1
@@ -401,7 +401,7 @@ def usd_batch_run(int model, int option, floating[:, ::1] state not None,
     """
     cdef Py_ssize_t t, n_iterations = durations.shape[0]
     cdef Py_ssize_t n_rows = state.shape[0], n_columns = state.shape[1]
-    cdef bint parallel = n_threads > 1 and n_rows * n_columns >= TRAINING_PARALLEL_MIN_DEVICES
+    cdef bint use_threads = n_threads > 1 and n_rows * n_columns >= TRAINING_PARALLEL_MIN_DEVICES
     cdef DeviceTables tables = make_tables(table_bins, table_cdf, table_up, table_down)
     cdef double[:, ::1] conductances = _np.empty((n_rows, n_columns))
     cdef double[::1] currents = _np.empty(n_columns)
@@ -421,7 +421,7 @@ def usd_batch_run(int model, int option, floating[:, ::1] state not None,
                 break
             batch_signs(conductances, inputs, targets, plus_columns, minus_columns, train_minus,
                         output_scale, loss, polarity, currents, outputs, gradient, signs)
-            pulse_count = write_matrix(parallel, n_threads, model, option, state, conductances,
+            pulse_count = write_matrix(use_threads, n_threads, model, option, state, conductances,
                                        device_params, signs, scheme, v_write, durations[t],
                                        noise_std, base_key, pulse_count, n_substeps, &tables,
                                        row_voltages, column_voltages)
