@@ -6,6 +6,10 @@ import os
 #: LLVM assume no NaN or infinity exists and delete the checks that depend on it.
 NUMBA_FASTMATH = {"nsz", "arcp", "contract", "reassoc"}
 
+#: Arrays with fewer devices than this are updated on one thread: below it, waking a second
+#: thread costs more than it saves (measured on 2 cores, an estimate elsewhere).
+PARALLEL_MIN_DEVICES = 16384
+
 #: Runge-Kutta sub-steps per pulse for device models without a closed-form solution.
 DEFAULT_SUBSTEPS = 32
 

@@ -88,3 +88,32 @@ def usd_batch_run(
     test_errors: npt.NDArray[np.int64],
     n_threads: int,
 ) -> int: ...
+
+# Solver (arrays float64; index arrays are numpy.intp)
+F64 = npt.NDArray[np.float64]
+Index = npt.NDArray[np.intp]
+
+def solver_nodal_matvec(
+    conductances: F64, g_word: float, g_bit: float, word_ends: F64, bit_ends: F64, p: F64, q: F64,
+    n_threads: int = 1,
+) -> float: ...
+def solver_word_line_factorize(
+    conductances: F64, g_word: float, word_ends: F64, word_pivots: F64, n_threads: int = 1
+) -> None: ...
+def solver_bit_line_factorize(
+    conductances: F64, g_bit: float, bit_ends: F64, bit_pivots: F64, n_threads: int = 1
+) -> None: ...
+def solver_word_line_solve(word_pivots: F64, g_word: float, rhs: F64, out: F64, n_threads: int = 1) -> float: ...
+def solver_bit_line_solve(bit_pivots: F64, g_bit: float, rhs: F64, out: F64, n_threads: int = 1) -> float: ...
+def solver_coarse_restrict(
+    residual: F64, row_index: Index, row_weight: F64, column_index: Index, column_weight: F64,
+    scratch: F64, out: F64, n_threads: int = 1,
+) -> None: ...
+def solver_cg_step(
+    alpha: float, p: F64, q: F64, x: F64, residual: F64, row_index: Index, row_weight: F64,
+    column_index: Index, column_weight: F64, scratch: F64, coarse_rhs: F64, n_threads: int = 1,
+) -> float: ...
+def solver_cg_direction(
+    beta: float, z: F64, coarse: F64, row_index: Index, row_weight: F64, column_index: Index,
+    column_weight: F64, p: F64, n_threads: int = 1,
+) -> None: ...

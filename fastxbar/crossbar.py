@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from . import _rng
 from ._backends import check_backend, device_kernels
-from ._config import DEFAULT_SUBSTEPS, default_threads
+from ._config import DEFAULT_SUBSTEPS, PARALLEL_MIN_DEVICES, default_threads
 from .devices import CustomDevice, DeviceModel
 from .variability import Variability, sample_parameters
 
@@ -83,6 +83,7 @@ class Crossbar:
         Runge-Kutta sub-steps per pulse for device models without a closed form.
     n_threads : int, optional
         Threads used by the compiled kernels; None uses all cores available to the process.
+        Arrays of fewer than 16384 devices are updated on one thread.
 
     Notes
     -----
@@ -223,7 +224,8 @@ class Crossbar:
             return out
         kernels = device_kernels(self.backend)
         kernels.state_to_conductance(
-            self.device.model_id, self.device.option, self._state, self._params, out, self.n_threads
+            self.device.model_id, self.device.option, self._state, self._params, out,
+            self._kernel_threads,
         )
         return out
 
@@ -261,6 +263,10 @@ class Crossbar:
         zeros_columns = np.zeros(self.shape[1])
         self._run_pulse(zeros_rows, zeros_columns, voltages, duration)
 
+    @property
+    def _kernel_threads(self) -> int:
+        return 1 if self._state.size < PARALLEL_MIN_DEVICES else self.n_threads
+
     def _run_pulse(self, rows, columns, extra, duration) -> None:
         key = _rng.pulse_key(self._base_key, self.pulse_count)
         self.pulse_count += 1
@@ -272,7 +278,7 @@ class Crossbar:
         kernels.apply_pulse(
             self.device.model_id, self.device.option, self._state, self._params, rows, columns,
             extra, duration, self.variability.cycle_to_cycle, key, self.n_substeps,
-            bins, cdf, table_up, table_down, self.n_threads,
+            bins, cdf, table_up, table_down, self._kernel_threads,
         )
 
     def _run_custom_pulse(self, rows, columns, extra, duration, key) -> None:
@@ -289,7 +295,7 @@ class Crossbar:
         import numba
 
         pulse, _ = custom_kernels(device.update, device.conductance)
-        numba.set_num_threads(min(self.n_threads, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(self._kernel_threads, numba.config.NUMBA_NUM_THREADS))
         pulse(self._state, self._params, frozen, rows, columns, extra, duration, noise, key,
               device.state_min, device.state_max)
 

@@ -64,8 +64,9 @@ def test_identical_devices_match_reference(device, backend, dtype):
 @pytest.mark.parametrize("device", [SoftBounds(), LookupTable.enode(), LinearIonDrift(window="biolek")],
                          ids=device_id)
 def test_threads_bit_identical(device, backend):
-    one = run_pulses(device, backend, np.float64, n_threads=1, shape=(64, 16))
-    two = run_pulses(device, backend, np.float64, n_threads=2, shape=(64, 16))
+    # Large enough that the kernels really use two threads (PARALLEL_MIN_DEVICES).
+    one = run_pulses(device, backend, np.float64, n_threads=1, shape=(256, 80))
+    two = run_pulses(device, backend, np.float64, n_threads=2, shape=(256, 80))
     np.testing.assert_array_equal(one.state, two.state)
 
 
@@ -229,3 +230,23 @@ def test_ideal_read_is_product():
     voltages = np.array([[0.1, -0.2, 0.3], [0.0, 0.05, 0.0]])
     np.testing.assert_allclose(crossbar.read(voltages), voltages @ crossbar.conductances, rtol=1e-15)
     assert crossbar.read(voltages[0]).shape == (2,)
+
+
+def test_exact_read_uses_solver():
+    from fastxbar import solve_crossbar
+
+    crossbar = Crossbar(6, 5, SoftBounds(g_initial=5e-5), seed=0, r_word_line=2.0, r_bit_line=3.0,
+                        variability=Variability(resistance_spread=0.5))
+    voltages = np.linspace(0.05, 0.3, 6)
+    exact = crossbar.read(voltages)
+    expected = solve_crossbar(crossbar.conductances, voltages, 2.0, 3.0, backend="numpy").output_currents
+    np.testing.assert_allclose(exact, expected, rtol=1e-9)
+    ideal = crossbar.read(voltages, method="ideal")
+    assert np.all(exact < ideal)
+
+
+def test_exact_read_without_wires_is_ideal():
+    crossbar = Crossbar(4, 3, SoftBounds(g_initial=5e-5), seed=0)
+    voltages = np.array([0.1, 0.2, 0.0, -0.1])
+    np.testing.assert_allclose(crossbar.read(voltages, method="exact"), voltages @ crossbar.conductances,
+                               rtol=1e-15)
