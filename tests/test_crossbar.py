@@ -65,9 +65,9 @@ def test_identical_devices_match_reference(device, backend, dtype):
                          ids=device_id)
 def test_threads_bit_identical(device, backend):
     # Large enough that the kernels really use two threads (PARALLEL_MIN_DEVICES).
-    one = run_pulses(device, backend, np.float64, n_threads=1, shape=(256, 80))
-    two = run_pulses(device, backend, np.float64, n_threads=2, shape=(256, 80))
-    np.testing.assert_array_equal(one.state, two.state)
+    single_thread = run_pulses(device, backend, np.float64, n_threads=1, shape=(256, 80))
+    two_threads = run_pulses(device, backend, np.float64, n_threads=2, shape=(256, 80))
+    np.testing.assert_array_equal(single_thread.state, two_threads.state)
 
 
 def test_seed_reproduces_bit_for_bit():
