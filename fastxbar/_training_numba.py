@@ -18,20 +18,21 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._config import NUMBA_FASTMATH
-from ._numba_kernels import device_conductance, device_step, noise_factor, uniform_draw
+from ._config import NUMBA_FASTMATH, PARALLEL_MIN_DEVICES
+from ._numba_kernels import (
+    _GOLDEN_GAMMA,
+    _MIX_1,
+    _MIX_2,
+    _SHIFT_27,
+    _SHIFT_30,
+    _SHIFT_31,
+    device_conductance,
+    device_step,
+    noise_factor,
+    uniform_draw,
+)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath=NUMBA_FASTMATH)
-
-#: Smallest array (word lines x bit lines) whose writes are split across threads.
-PARALLEL_MIN_DEVICES = 16384
-
-_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-_MIX_1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX_2 = np.uint64(0x94D049BB133111EB)
-_SHIFT_27 = np.uint64(27)
-_SHIFT_30 = np.uint64(30)
-_SHIFT_31 = np.uint64(31)
 
 #: (device voltage sign, selected input sign, selected column sign) of the four phases, in order.
 _PHASES = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], dtype=np.int64)

@@ -48,6 +48,16 @@ def _check_finite(name: str, value: float, unit: str) -> None:
         raise ValueError(f"`{name}` must be finite, in {unit}; got {value!r}.")
 
 
+def _check_ordered(low_name: str, low: float, high_name: str, high: float, unit: str) -> None:
+    _check_positive(low_name, low, unit)
+    _check_positive(high_name, high, unit)
+    if low >= high:
+        raise ValueError(
+            f"`{low_name}` must be below `{high_name}`; got {low_name}={low!r} and "
+            f"{high_name}={high!r} {unit}. Swap them or widen the range."
+        )
+
+
 def _check_choice(name: str, value: str, choices: dict) -> None:
     if value not in choices:
         raise ValueError(
@@ -125,13 +135,7 @@ class _StepBase(DeviceModel):
     ordered_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("g_min", "g_max"),)
 
     def __post_init__(self) -> None:
-        _check_positive("g_min", self.g_min, "siemens")
-        _check_positive("g_max", self.g_max, "siemens")
-        if self.g_min >= self.g_max:
-            raise ValueError(
-                f"`g_min` must be below `g_max`; got g_min={self.g_min!r} S and "
-                f"g_max={self.g_max!r} S. Swap them or widen the range."
-            )
+        _check_ordered("g_min", self.g_min, "g_max", self.g_max, "siemens")
         _check_positive("dg_min", self.dg_min, "siemens")
         _check_finite("up_down", self.up_down, "dimensionless units")
         if not -1.0 < self.up_down < 1.0:
@@ -337,12 +341,7 @@ class LookupTable(DeviceModel):
                 )
         object.__setattr__(self, "g_min", float(bins[0]) if self.g_min is None else self.g_min)
         object.__setattr__(self, "g_max", float(bins[-1]) if self.g_max is None else self.g_max)
-        _check_positive("g_min", self.g_min, "siemens")
-        _check_positive("g_max", self.g_max, "siemens")
-        if self.g_min >= self.g_max:
-            raise ValueError(
-                f"`g_min` must be below `g_max`; got g_min={self.g_min!r} S, g_max={self.g_max!r} S."
-            )
+        _check_ordered("g_min", self.g_min, "g_max", self.g_max, "siemens")
         _check_positive("v_threshold_set", self.v_threshold_set, "volts")
         if self.v_threshold_reset >= 0:
             raise ValueError(
@@ -448,13 +447,7 @@ class LinearIonDrift(DeviceModel):
     ordered_pairs: ClassVar[tuple[tuple[str, str], ...]] = (("r_on", "r_off"),)
 
     def __post_init__(self) -> None:
-        _check_positive("r_on", self.r_on, "ohm")
-        _check_positive("r_off", self.r_off, "ohm")
-        if self.r_on >= self.r_off:
-            raise ValueError(
-                f"`r_on` must be below `r_off`; got r_on={self.r_on!r} ohm and "
-                f"r_off={self.r_off!r} ohm. Swap them."
-            )
+        _check_ordered("r_on", self.r_on, "r_off", self.r_off, "ohm")
         _check_positive("thickness", self.thickness, "metres")
         _check_positive("mobility", self.mobility, "m^2/(V s)")
         _check_choice("window", self.window, WINDOWS)
@@ -564,12 +557,7 @@ class VTEAM(DeviceModel):
             )
         _check_positive("alpha_on", self.alpha_on, "dimensionless units")
         _check_positive("alpha_off", self.alpha_off, "dimensionless units")
-        _check_positive("r_on", self.r_on, "ohm")
-        _check_positive("r_off", self.r_off, "ohm")
-        if self.r_on >= self.r_off:
-            raise ValueError(
-                f"`r_on` must be below `r_off`; got r_on={self.r_on!r} ohm, r_off={self.r_off!r} ohm."
-            )
+        _check_ordered("r_on", self.r_on, "r_off", self.r_off, "ohm")
         _check_finite("w_on", self.w_on, "metres")
         _check_finite("w_off", self.w_off, "metres")
         if self.w_on >= self.w_off:
