@@ -110,8 +110,8 @@ def device_voltages_through_lines(crossbar: Crossbar, word_line_voltages: np.nda
     ends open, as in :func:`fastxbar.solver.solve_network`. Devices far from the drivers get less
     than the applied difference.
     """
-    # NOTE: needs fastxbar.solver.solve_network from the nodal solver; its tests skip until that
-    # module is present. The epoch kernels never write through the line resistances.
+    # NOTE: only write_outer and write_signs go through the lines. The compiled epoch kernels
+    # always write with the ideal device voltages.
     from .solver import solve_network
 
     nan_rows = np.full(crossbar.n_word_lines, np.nan)

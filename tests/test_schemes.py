@@ -125,9 +125,6 @@ def test_invalid_signs_rejected():
 
 
 def test_write_through_ideal_lines_matches_ideal():
-    solver = pytest.importorskip("fastxbar.solver")
-    if not hasattr(solver, "solve_network"):
-        pytest.skip("fastxbar.solver.solve_network is not available")
     device = LinearIonDrift(r_on=100.0, r_off=1000.0, x_initial=0.5)
     ideal = Crossbar(3, 2, device, backend="numpy", seed=0)
     wired = Crossbar(3, 2, device, backend="numpy", seed=0)
@@ -137,9 +134,6 @@ def test_write_through_ideal_lines_matches_ideal():
 
 
 def test_write_through_resistive_lines_weakens_far_devices():
-    solver = pytest.importorskip("fastxbar.solver")
-    if not hasattr(solver, "solve_network"):
-        pytest.skip("fastxbar.solver.solve_network is not available")
     device = LinearIonDrift(r_on=100.0, r_off=1000.0, x_initial=0.5)
     crossbar = Crossbar(4, 4, device, backend="numpy", seed=0, r_word_line=5.0, r_bit_line=5.0)
     write_outer(crossbar, [1, 1, 1, 1], [1, 1, 1, 1], 1.0, 1e-5, through_lines=True)
