@@ -86,12 +86,20 @@ def _run(experiment: Experiment, text: str | None, options: argparse.Namespace) 
 
     if options.runs is not None:
         experiment = experiment.with_runs(options.runs)
+    created = not options.out.exists()
     _prepare_output(options.out, options.overwrite)
     executor = options.scheduler or "local"
     logger.info("Running %s: %d runs per grid point on %s.", experiment.name, experiment.runs, executor)
     start = time.perf_counter()
-    dataset = run_experiment(experiment, executor=executor, n_workers=options.workers,
-                             progress=not options.no_progress)
+    try:
+        dataset = run_experiment(experiment, executor=executor, n_workers=options.workers,
+                                 progress=not options.no_progress)
+    except OSError as error:
+        # An unreachable Dask scheduler ends here: one line, and no empty output folder left.
+        if created and not any(options.out.iterdir()):
+            options.out.rmdir()
+        print(f"fastxbar: error: {error}", file=sys.stderr)
+        return 2
     paths = write_outputs(dataset, experiment, options.out, text)
     elapsed = time.perf_counter() - start
     print(f"fastxbar: {experiment.name} finished in {elapsed:.1f} s.")

@@ -54,8 +54,11 @@ def check_voltages(name: str, values: npt.ArrayLike, shape: tuple[int, ...]) -> 
     if array.shape != shape:
         raise ValueError(f"`{name}` must have shape {shape}; got an array of shape {array.shape}.")
     if not np.all(np.isfinite(array)):
-        bad = array[~np.isfinite(array)].ravel()[0]
-        raise ValueError(f"`{name}` must be finite, in volts; found {bad!r}. Replace NaN or inf values.")
+        index = tuple(int(k) for k in np.argwhere(~np.isfinite(array))[0])
+        raise ValueError(
+            f"`{name}` must be finite, in volts; found {float(array[index])} at index {index}. "
+            "Replace NaN or inf values."
+        )
     return np.ascontiguousarray(array)
 
 
@@ -139,8 +142,12 @@ class Crossbar:
 
         if isinstance(seed, np.random.SeedSequence):
             self.seed_sequence = seed
-        else:
+        elif seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
             self.seed_sequence = np.random.SeedSequence(seed)
+        else:
+            raise TypeError(
+                f"`seed` must be a non-negative integer, a numpy.random.SeedSequence or None; got {seed!r}."
+            )
         parameter_seed, noise_seed = self.seed_sequence.spawn(2)
         self._base_key = int(noise_seed.generate_state(1, dtype=np.uint64)[0])
         self.pulse_count = 0

@@ -79,7 +79,7 @@ class ExperimentError(ValueError):
     """An experiment file that cannot run; the message names the file, the key and the fix."""
 
     def __init__(self, source: str, key: str, problem: str, fix: str) -> None:
-        self.source, self.key = source, key
+        self.source, self.key, self.problem, self.fix = source, key, problem, fix
         super().__init__(f"{source}: `{key}` {problem} {fix}")
 
 
@@ -334,9 +334,28 @@ def parse_experiment(document: dict, source: str) -> Experiment:
     _check_choice(source, "metric", metric, METRICS)
     experiment = Experiment(document["name"], document.get("description", ""), seed, runs, base,
                             grid, variants, source, metric)
+    _check_sweep_values(experiment, device_keys)
     for settings in all_settings(experiment):
         _check_settings(source, settings)
     return experiment
+
+
+def _check_sweep_values(experiment: Experiment, device_keys: set[str]) -> None:
+    """Check each swept value at the first grid point, naming the [sweep] key when one fails."""
+    first = {name: values[0] for name, values in experiment.grid.items()}
+    for name, values in experiment.grid.items():
+        for value in values:
+            settings = apply_overrides(experiment.base, {**first, name: value}, device_keys)
+            try:
+                _check_settings(experiment.source, settings)
+            except ExperimentError as error:
+                culprit = error.key.rsplit(".", 1)[-1]
+                if culprit not in experiment.grid:
+                    raise
+                bad_value = value if culprit == name else first[culprit]
+                raise ExperimentError(experiment.source, f"sweep.{culprit}",
+                                      f"contains {bad_value!r}, which is invalid: `{error.key}` "
+                                      f"{error.problem}", error.fix) from None
 
 
 def _parse_variants(source, entries, device_keys) -> dict:
@@ -550,6 +569,7 @@ def write_outputs(dataset: xr.Dataset, experiment: Experiment, folder: str | Pat
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    dataset = _labelled(dataset)
     # NetCDF 3 (scipy engine) names allow no "/" and no spaces.
     renamed = dataset.rename({name: _netcdf_name(name) for name in
                               list(dataset.data_vars) + list(dataset.dims) if _netcdf_name(name) != name})
@@ -557,8 +577,45 @@ def write_outputs(dataset: xr.Dataset, experiment: Experiment, folder: str | Pat
     plot_experiment(dataset, paths["figure"], metric=experiment.metric)
     if document_text is None:
         document_text = Path(experiment.source).read_text(encoding="utf-8")
-    paths["experiment"].write_text(document_text, encoding="utf-8")
+    paths["experiment"].write_text(_with_runs(document_text, experiment.runs), encoding="utf-8")
     return paths
+
+
+#: Units and descriptions written into curves.nc for the names that experiments produce.
+_ATTRIBUTES = {
+    "train_error": {"units": "1", "long_name": "fraction of training samples misclassified"},
+    "test_error": {"units": "1", "long_name": "fraction of clean test samples misclassified"},
+    "learning_rate": {"units": "s", "long_name": "USD pulse width (learning rate alpha)"},
+    "gratio": {"units": "1", "long_name": "on/off conductance ratio r_off / r_on"},
+    "run": {"long_name": "run index; its seed depends only on the grid point and this index"},
+}
+
+
+def _labelled(dataset: xr.Dataset) -> xr.Dataset:
+    """Return ``dataset`` with iteration coordinates and units on the known variables."""
+    dataset = dataset.copy()
+    for dim in dataset.dims:
+        if dim.endswith("iteration") and dim not in dataset.coords:
+            dataset = dataset.assign_coords({dim: np.arange(dataset.sizes[dim])})
+            dataset[dim].attrs.update(long_name="iteration (batch) or epoch (online); 0 is before training")
+    for name in list(dataset.data_vars) + list(dataset.coords):
+        base = str(name).rsplit("/", 1)[-1]
+        if base in _ATTRIBUTES:
+            dataset[name].attrs.update(_ATTRIBUTES[base])
+    return dataset
+
+
+def _with_runs(document_text: str, runs: int) -> str:
+    """Return the experiment text with its top-level ``runs`` set to the runs actually made."""
+    lines = document_text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("["):
+            break
+        if line.split("=")[0].strip() == "runs":
+            if line.split("=", 1)[1].split("#")[0].strip() != str(runs):
+                lines[index] = f"runs = {runs}  # set by --runs"
+            return "\n".join(lines) + "\n"
+    return document_text
 
 
 def _netcdf_name(name: str) -> str:

@@ -38,6 +38,15 @@ def _band(axis, curves: np.ndarray, label: str, **style):
                       alpha=0.2, linewidth=0)
 
 
+#: Line styles of the compared variants, so that baselines stay apart in grey scale.
+_VARIANT_STYLES = [("--", "0.2"), (":", "0.35"), ("-.", "0.5"), ((0, (5, 1, 1, 1)), "0.65")]
+
+
+def _variant_style(index: int) -> dict:
+    linestyle, color = _VARIANT_STYLES[index % len(_VARIANT_STYLES)]
+    return {"linestyle": linestyle, "color": color}
+
+
 def _format_value(key: str, value) -> str:
     name = KEY_LABELS.get(key, key)
     if isinstance(value, (float, np.floating)):
@@ -59,11 +68,10 @@ def _curve_panels(figure, grid_spec, dataset, metric, keys):
                 _band(axis, panel.sel({keys[0]: value}).values, _format_value(keys[0], value))
         else:
             _band(axis, panel.values, "USD")
-        for label in variant_labels(dataset):
+        for index, label in enumerate(variant_labels(dataset)):
             curves = dataset[f"{label}/{metric}"].values
             if curves.shape[-1] == data.sizes["iteration"]:
-                axis.plot(curves.mean(axis=0), linestyle="--", color="0.3" if "GD" in label else "0.6",
-                          label=label)
+                axis.plot(curves.mean(axis=0), label=label, **_variant_style(index))
         axis.set_title(_format_value(panel_key, panel_value) if panel_key else dataset.attrs.get("name", ""))
         axis.set_xlabel("iteration")
         axis.set_yscale("log")
@@ -95,11 +103,13 @@ def _final_panel(axis, dataset, metric, keys):
         if not numeric:
             axis.set_xticks(positions, [str(v) for v in x_values])
         axis.set_xlabel(KEY_LABELS.get(keys[0], keys[0]))
-    for label in variant_labels(dataset):
+    for index, label in enumerate(variant_labels(dataset)):
         value = float(dataset[f"{label}/{metric}"].isel({f"{label}/iteration": -1}).mean())
-        axis.axhline(value, linestyle="--", color="0.3" if "GD" in label else "0.6", linewidth=1)
-        axis.annotate(label, (1.0, value), xycoords=("axes fraction", "data"), fontsize="x-small",
-                      ha="right", va="bottom")
+        axis.axhline(value, linewidth=1, **_variant_style(index))
+        # Alternate the label side so that nearby baselines (GD and Manhattan) stay readable.
+        axis.annotate(label, (1.0 if index % 2 == 0 else 0.0, value),
+                      xycoords=("axes fraction", "data"), fontsize="x-small",
+                      ha="right" if index % 2 == 0 else "left", va="bottom" if index % 2 == 0 else "top")
     axis.set_ylabel(f"{METRIC_LABELS[metric]} at the end")
     axis.set_yscale("log")
     axis.legend(fontsize="x-small")

@@ -85,7 +85,11 @@ def test_runs_option_overrides_file(tiny_file, tmp_path):
     out = tmp_path / "out"
     assert main(["run", str(tiny_file), "--out", str(out), "--runs", "1", "--workers", "1",
                  "--no-progress"]) == 0
-    assert xr.open_dataset(out / "curves.nc", engine="scipy").sizes["run"] == 1
+    curves = xr.open_dataset(out / "curves.nc", engine="scipy")
+    assert curves.sizes["run"] == 1
+    assert curves["train_error"].attrs["units"] == "1"
+    assert list(curves["iteration"].values) == list(range(curves.sizes["iteration"]))
+    assert tomllib.loads((out / "experiment.toml").read_text())["runs"] == 1
 
 
 def test_existing_output_not_overwritten(tiny_file, tmp_path, capsys):
@@ -121,8 +125,8 @@ def use_iris_with_four_bit_lines(document):
 BAD_DOCUMENTS = [
     (set_key("training", "momentum", 0.9), "training.momentum", "Remove it"),
     (remove_key("training", "n_iterations"), "training.n_iterations", "Add n_iterations"),
-    (set_key("sweep", "learning_rate", [1e-4, -1e-4]), "training.learning_rate", "Use a value > 0"),
-    (set_key("sweep", "gratio", [1.0, 10.0]), "device.gratio", "Use a value > 1"),
+    (set_key("sweep", "learning_rate", [1e-4, -1e-4]), "sweep.learning_rate", "Use a value > 0"),
+    (set_key("sweep", "gratio", [1.0, 10.0]), "sweep.gratio", "Use a value > 1"),
     (use_iris_with_four_bit_lines, "network.n_bit_lines", "n_bit_lines >= 6"),
     (set_key("sweep", "window_size", [1, 2]), "sweep.window_size", "Sweep one of"),
     (set_key("device", "thickness", -1e-8), "device", "thickness"),

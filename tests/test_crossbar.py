@@ -204,6 +204,8 @@ def test_rejected_call_leaves_state(call, message):
         ({"r_word_line": -1.0}, ValueError, "r_word_line"),
         ({"r_bit_line": float("nan")}, ValueError, "r_bit_line"),
         ({"variability": {"cycle_to_cycle": 0.1}}, TypeError, "variability"),
+        ({"seed": "abc"}, TypeError, "seed"),
+        ({"seed": -1}, TypeError, "seed"),
     ],
 )
 def test_invalid_crossbar_arguments(kwargs, error, message):
