@@ -39,6 +39,7 @@ line's nodes, and the remaining layer is solved directly along its lines.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import logging
 
@@ -405,13 +406,54 @@ def _solve_checked(conductances, r_word_line, r_bit_line, left, right, top, bott
     # Below about 128 x 128 cells a parallel region costs more than the work it splits.
     small = conductances.size < 128 * 128
     n_threads = check_threads(n_threads, 1 if small else _config.default_threads())
+    iterative = r_word_line > 0.0 and r_bit_line > 0.0
+    if iterative and backend != "numpy" and n_threads > 1 and left.shape[0] > 1:
+        return _solve_lanes(conductances, 1 / r_word_line, 1 / r_bit_line, left, right, top, bottom,
+                            backend, rtol, max_iterations, n_threads, return_node_voltages)
     kernels = _solver_pcg.load_kernels(backend, n_threads)
     with kernels.threads:
-        if r_word_line == 0.0 or r_bit_line == 0.0:
+        if not iterative:
             return _solve_direct(kernels, conductances, r_word_line, r_bit_line, left, right, top,
                                  bottom, return_node_voltages)
         return _solve_iterative(kernels, conductances, 1 / r_word_line, 1 / r_bit_line, left, right,
                                 top, bottom, rtol, max_iterations, return_node_voltages)
+
+
+def _solve_lanes(conductances, g_word, g_bit, left, right, top, bottom, backend, rtol,
+                 max_iterations, n_threads, return_node_voltages):
+    """Solve a batch on ``n_threads`` lanes, each a Python thread with single-threaded kernels.
+
+    The compiled kernels release the GIL, so the lanes run in parallel without the fork and join
+    of a parallel region in every kernel call. Each lane takes every n-th sample and sets up its
+    own preconditioner, so the answer for each sample is the one a sequential solve gives.
+    """
+    n_samples = left.shape[0]
+    n_lanes = min(n_threads, n_samples)
+
+    def solve_lane(lane):
+        samples = np.arange(lane, n_samples, n_lanes)
+        kernels = _solver_pcg.load_kernels(backend, 1)
+        with kernels.threads:
+            solution = _solve_iterative(kernels, conductances, g_word, g_bit, left[samples],
+                                        right[samples], top[samples], bottom[samples], rtol,
+                                        max_iterations, return_node_voltages)
+        return samples, solution
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=n_lanes) as pool:
+        parts = list(pool.map(solve_lane, range(n_lanes)))
+    output_currents = np.empty((n_samples, conductances.shape[1]))
+    shape = (n_samples,) + conductances.shape
+    word_voltages = np.empty(shape) if return_node_voltages else None
+    bit_voltages = np.empty(shape) if return_node_voltages else None
+    for samples, solution in parts:
+        output_currents[samples] = solution.output_currents
+        if return_node_voltages:
+            word_voltages[samples] = solution.word_line_voltages
+            bit_voltages[samples] = solution.bit_line_voltages
+    return CrossbarSolution(
+        output_currents=output_currents, word_line_voltages=word_voltages,
+        bit_line_voltages=bit_voltages, residual=max(part.residual for _, part in parts),
+        iterations=max(part.iterations for _, part in parts), conductances=conductances)
 
 
 def _end_conductances(conductances, g_word, g_bit, left, right, top, bottom):

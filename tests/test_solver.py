@@ -305,3 +305,21 @@ def test_docstring_examples_run():
 
     assert results.attempted > 0
     assert results.failed == 0
+
+
+@pytest.mark.parametrize("backend", ["numba", "cython"])
+def test_threaded_batch_equals_sequential(backend):
+    # Two threads split a batch into lanes of single-threaded solves, so every sample must come
+    # out bit for bit as in a one-thread solve of the whole batch.
+    rng = np.random.default_rng(7)
+    conductances = 1.0 / rng.uniform(1e3, 1e5, (24, 17))
+    voltages = rng.uniform(0.0, 0.3, (5, 24))
+    sequential = solve_crossbar(conductances, voltages, 2.0, 3.0, backend=backend, n_threads=1,
+                                return_node_voltages=True)
+    lanes = solve_crossbar(conductances, voltages, 2.0, 3.0, backend=backend, n_threads=2,
+                           return_node_voltages=True)
+    np.testing.assert_array_equal(lanes.output_currents, sequential.output_currents)
+    np.testing.assert_array_equal(lanes.word_line_voltages, sequential.word_line_voltages)
+    np.testing.assert_array_equal(lanes.bit_line_voltages, sequential.bit_line_voltages)
+    assert lanes.iterations == sequential.iterations
+    assert lanes.residual == sequential.residual
