@@ -425,7 +425,7 @@ def _solve_lanes(conductances, g_word, g_bit, left, right, top, bottom, backend,
 
     The compiled kernels release the GIL, so the lanes run in parallel without the fork and join
     of a parallel region in every kernel call. Each lane takes every n-th sample and sets up its
-    own preconditioner, so the answer for each sample is the one a sequential solve gives.
+    own preconditioner, so each sample gets the same result as in a sequential solve.
     """
     n_samples = left.shape[0]
     n_lanes = min(n_threads, n_samples)
