@@ -95,11 +95,11 @@ def _write_parallel(model, option, state, conductances, device_params, row_volta
                    n_substeps, bins, cdf, up, down)
 
 
-# TODO: specialise these loops per device model. With the model known only at run time, a
-# device_step call costs about 70 ns here against about 2 ns for a direct call of one model's
-# update, so these kernels run 3 to 9 times slower than the Cython ones (benches/README.md).
-# Passing the model's update function as a kernel argument removes most of it, but Numba then
-# neither loads nor reuses the on-disk cache for those kernels.
+# TODO: specialise these loops per device model. With the model known only at run time, each
+# device update costs far more than a direct call of one model's update, so the 21 x 2 paper
+# task runs about 6 times slower than with Cython (1.2 times on a 1024 x 1024 epoch; see
+# benches/README.md). Passing the model's update function as a kernel argument removes most of
+# it, but Numba then neither loads nor reuses the on-disk cache for those kernels.
 @njit(inline="always", **_JIT)
 def _fused_row(model, option, state, conductances, device_params, i, phase_rows, phase_columns,
                keys, active, duration, noise_std, n_substeps, bins, cdf, up, down):
