@@ -144,7 +144,7 @@ def apply_pulse(model, option, state, params, row_voltages, col_voltages, extra_
                 table_down, n_threads):
     """Apply one pulse of ``duration`` seconds to every device, updating ``state`` in place.
 
-    Device (i, j) sees ``row_voltages[i] - col_voltages[j] + extra_voltages[i, j]`` volts.
+    Device (i, j) gets ``row_voltages[i] - col_voltages[j] + extra_voltages[i, j]`` volts.
     ``params`` has shape (n_params, n_word_lines, n_bit_lines) and may have zero strides.
     ``n_threads`` is accepted for a uniform signature and ignored.
     """

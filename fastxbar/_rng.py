@@ -1,8 +1,8 @@
 """Counter-based random numbers shared by every backend.
 
-Each device's random draw for one pulse is a hash of (pulse key, device index), so the result does
-not depend on the number of threads or on the order in which devices are visited, and the NumPy,
-Numba and Cython kernels produce the same numbers. The hash is the SplitMix64 output function
+Each device's random draw for one pulse is a hash of (pulse key, device index). The result
+therefore does not depend on the number of threads or on the order in which devices are visited,
+and the NumPy, Numba and Cython kernels produce the same numbers. The hash is the SplitMix64 output function
 (Steele, Lea and Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014,
 doi:10.1145/2660193.2660195).
 """

@@ -96,9 +96,8 @@ def _write_parallel(model, option, state, conductances, device_params, row_volta
 
 
 # TODO: specialise these loops per device model. With the model known only at run time, each
-# device update costs far more than a direct call of one model's update, so the 21 x 2 paper
-# task runs about 6 times slower than with Cython (1.2 times on a 1024 x 1024 epoch; see
-# benches/README.md). Passing the model's update function as a kernel argument removes most of
+# device update costs far more than a direct call of one model's update. The 21 x 2 paper task
+# runs about 6 times slower than with Cython, a 1024 x 1024 epoch 1.2 times (benches/README.md). Passing the model's update function as a kernel argument removes most of
 # it, but Numba then neither loads nor reuses the on-disk cache for those kernels.
 @njit(inline="always", **_JIT)
 def _fused_row(model, option, state, conductances, device_params, i, phase_rows, phase_columns,
@@ -195,7 +194,11 @@ def _is_error(outputs, label):
 
 @njit(**_JIT)
 def _sign(value):
-    return 1.0 if value > 0.0 else (-1.0 if value < 0.0 else 0.0)
+    if value > 0.0:
+        return 1.0
+    if value < 0.0:
+        return -1.0
+    return 0.0
 
 
 @njit(inline="always", **_JIT)

@@ -471,7 +471,7 @@ def run_experiment(experiment: Experiment, *, executor="local", n_workers=None,
                    progress: bool = True) -> xr.Dataset:
     """Run every grid point and variant of ``experiment`` and return their curves.
 
-    The result holds ``train_error`` and ``test_error`` over (grid keys..., run, iteration) and,
+    The result contains ``train_error`` and ``test_error`` over (grid keys..., run, iteration) and,
     per variant ``label``, ``{label}/train_error`` and ``{label}/test_error`` over (run,
     ``{label}/iteration``). ``attrs["n_failed"]`` counts the runs that raised; their entries
     are NaN.
