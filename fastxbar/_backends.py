@@ -14,6 +14,12 @@ _DEVICE_MODULES = {
     "numpy": "fastxbar._reference",
 }
 
+_TRAINING_MODULES = {
+    "numba": "fastxbar._training_numba",
+    "cython": "fastxbar._kernels",
+    "numpy": "fastxbar._training_reference",
+}
+
 
 def check_backend(backend: object) -> str:
     """Return ``backend`` if it names a backend, else raise a ValueError that lists them."""
@@ -24,12 +30,21 @@ def check_backend(backend: object) -> str:
     return backend
 
 
-def device_kernels(backend: str) -> ModuleType:
-    """Return the module whose ``apply_pulse`` and ``state_to_conductance`` serve ``backend``."""
+def _import_kernels(modules: dict[str, str], backend: str) -> ModuleType:
     try:
-        return importlib.import_module(_DEVICE_MODULES[check_backend(backend)])
+        return importlib.import_module(modules[check_backend(backend)])
     except ImportError as error:
         raise ImportError(
             f"The {backend!r} backend is unavailable ({error}). Reinstall fastxbar with "
             "`pip install .` so the Cython extension is compiled, or use backend='numba'."
         ) from error
+
+
+def device_kernels(backend: str) -> ModuleType:
+    """Return the module whose ``apply_pulse`` and ``state_to_conductance`` serve ``backend``."""
+    return _import_kernels(_DEVICE_MODULES, backend)
+
+
+def training_kernels(backend: str) -> ModuleType:
+    """Return the module whose ``usd_online_epoch`` and ``usd_batch_run`` serve ``backend``."""
+    return _import_kernels(_TRAINING_MODULES, backend)

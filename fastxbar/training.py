@@ -27,7 +27,6 @@ Update rules (Nair and Dudek, "Practical gradient-descent for memristive crossba
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -36,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _training_reference as reference
-from ._backends import check_backend
+from ._backends import check_backend, training_kernels
 from ._reference import state_to_conductance
 from .crossbar import Crossbar
 from .datasets import Dataset
@@ -47,24 +46,6 @@ SCHEDULES = ("constant", "inverse", "exponential")
 LOSSES = {"squared": reference.LOSS_SQUARED, "cross_entropy": reference.LOSS_CROSS_ENTROPY}
 SCHEMES = {"ideal": reference.SCHEME_IDEAL, "v/2": reference.SCHEME_V2, "v/3": reference.SCHEME_V3}
 WEIGHT_LAYOUTS = ("differential", "reference")
-
-_TRAINING_MODULES = {
-    "numba": "fastxbar._training_numba",
-    "cython": "fastxbar._kernels",
-    "numpy": "fastxbar._training_reference",
-}
-
-
-def training_kernels(backend: str):
-    """Return the module whose ``usd_online_epoch`` and ``usd_batch_run`` serve ``backend``."""
-    try:
-        return importlib.import_module(_TRAINING_MODULES[check_backend(backend)])
-    except ImportError as error:
-        raise ImportError(
-            f"The {backend!r} training kernels are unavailable ({error}). Build the extension with "
-            "`python setup.py build_ext --inplace` or use backend='numpy'."
-        ) from error
-
 
 def _check_choice(name: str, value: object, choices) -> str:
     if value not in choices:
