@@ -290,16 +290,21 @@ def _apply_pulse_uniform(model, state, p, rows, columns, duration):
             _uniform_step_row(model, state[i], rows[i], columns, p, duration)
 
 
+@njit(inline="always", **_JIT)
+def _gather_params(params, i, j, p):
+    # Copy device (i, j)'s parameters into a row-local buffer that device_step reads.
+    for k in range(p.size):
+        p[k] = params[k, i, j]
+
+
 @njit(parallel=True, **_JIT)
 def _apply_pulse(model, option, state, params, rows, columns, extra, duration, noise_std, key,
                  n_substeps, bins, cdf, up, down):
     n_rows, n_columns = state.shape
-    n_params = params.shape[0]
     for i in prange(n_rows):
-        p = np.empty(n_params)
+        p = np.empty(params.shape[0])
         for j in range(n_columns):
-            for k in range(n_params):
-                p[k] = params[k, i, j]
+            _gather_params(params, i, j, p)
             index = i * n_columns + j
             eta = noise_factor(key, index, noise_std)
             u = uniform_draw(key, index) if model == 3 else 0.0
@@ -320,12 +325,10 @@ def _has_fast_path(model, option, params, extra, noise_std):
 @njit(parallel=True, **_JIT)
 def _state_to_conductance(model, option, state, params, out):
     n_rows, n_columns = state.shape
-    n_params = params.shape[0]
     for i in prange(n_rows):
-        p = np.empty(n_params)
+        p = np.empty(params.shape[0])
         for j in range(n_columns):
-            for k in range(n_params):
-                p[k] = params[k, i, j]
+            _gather_params(params, i, j, p)
             out[i, j] = device_conductance(model, option, float(state[i, j]), p)
 
 

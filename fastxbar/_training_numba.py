@@ -6,8 +6,8 @@ updates a device's conductance only when a pulse reached it, so a read costs one
 matrix-vector product. Devices that see 0 V in a phase are skipped: no model moves at 0 V.
 
 The word-line loop of a write runs in parallel only for arrays of at least
-``PARALLEL_MIN_DEVICES`` devices; below that, starting threads for every phase costs more than
-the phase itself, as in the paper's 21 x 2 array.
+``PARALLEL_MIN_DEVICES`` devices. Below that, starting threads for every phase costs more than
+the phase itself, as on a 21 x 2 array.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def _update_device(model, option, state, conductances, device_params, i, j, v, d
 def _write_row(model, option, state, conductances, device_params, i, row_voltage,
                column_voltages, row_sign, column_signs, product, duration, noise_std, key,
                n_substeps, bins, cdf, up, down):
-    # product = 1: device (i, j) sees row_voltage * column_signs[j] (ideal per-device write);
-    # product = 0: it sees row_voltage - column_voltages[j] (a driven phase).
+    # With product = 1, device (i, j) gets row_voltage * column_signs[j] (ideal per-device
+    # write). With product = 0, it gets row_voltage - column_voltages[j] (a driven phase).
     for j in range(state.shape[1]):
         if product == 1:
             v = row_voltage * column_signs[j]

@@ -7,14 +7,6 @@ import scipy.sparse.linalg as spla
 from fastxbar.solver import ideal_read, nodal_matrix, solve_crossbar
 from .solver_naive import naive_crossbar
 
-BACKENDS = ["numba", "cython", "numpy"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    if request.param == "cython":
-        pytest.importorskip("fastxbar._kernels", reason="the Cython extension is not built")
-    return request.param
 
 
 def random_conductances(rng, shape, low=1e-6, high=1e-3):

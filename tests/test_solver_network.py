@@ -8,14 +8,6 @@ from hypothesis import strategies as st
 from fastxbar.solver import read_single_cell, solve_crossbar, solve_network
 from .solver_naive import naive_network
 
-BACKENDS = ["numba", "cython", "numpy"]
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    if request.param == "cython":
-        pytest.importorskip("fastxbar._kernels", reason="the Cython extension is not built")
-    return request.param
 
 
 def test_grounded_read_ideal_lines_senses_cell(backend):
